@@ -1,0 +1,448 @@
+//! [`Codec`]: the decoder state machine and the encoder, sans IO.
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+
+use crate::builder::{Builder, Layout, OversizePolicy};
+use crate::error::{DecodeError, EncodeError};
+use crate::header::{Header, LengthField};
+
+/// Most the decoder asks the buffer to grow by at once, beyond the bytes already buffered,
+/// however long the announced frame: memory follows what arrived, not what was announced.
+pub const MAX_READ_AHEAD: usize = 64 * 1024;
+
+/// A length-prefixed frame codec: [`Codec::decode`] turns a byte stream into frames,
+/// [`Codec::encode`] turns frames into a byte stream. No IO inside: feed it any `BytesMut`.
+///
+/// Cheap to clone (a few words); a clone starts where the original is, so clone a freshly built
+/// codec for each connection.
+#[derive(Clone, Debug)]
+pub struct Codec {
+    layout: Layout,
+    state: State,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Waiting for a complete header.
+    Head,
+    /// Header read and checked: the frame occupies `wire_len` bytes from the buffer's start, of
+    /// which the first `skip` are dropped.
+    Body { skip: usize, wire_len: usize },
+    /// Skipping an oversize frame: `remaining` of its `wire_len` bytes have not arrived yet.
+    Discard { remaining: u64, wire_len: u64 },
+}
+
+/// A parsed header, before the limit is applied.
+struct Head {
+    skip: usize,
+    frame_len: u64,
+    wire_len: u64,
+}
+
+impl Default for Codec {
+    fn default() -> Self {
+        Codec::new()
+    }
+}
+
+impl Codec {
+    /// The default layout (as tokio-util's `LengthDelimitedCodec::new()`): a 4-byte big-endian
+    /// length, then that many bytes, at most 8 MiB.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// let mut codec = lenframe::Codec::new();
+    /// let mut wire = BytesMut::from(&b"\x00\x00\x00\x05hello\x00\x00\x00\x05jason"[..]);
+    /// assert_eq!(codec.decode(&mut wire)?.as_deref(), Some(&b"hello"[..]));
+    /// assert_eq!(codec.decode(&mut wire)?.as_deref(), Some(&b"jason"[..]));
+    /// assert_eq!(codec.decode(&mut wire)?, None);
+    /// # Ok::<(), lenframe::DecodeError>(())
+    /// ```
+    #[must_use]
+    pub fn new() -> Codec {
+        // The default builder is valid by construction; a failure here is a bug in this crate.
+        Builder::new()
+            .build()
+            .expect("the default layout is valid")
+    }
+
+    /// A builder for other layouts.
+    #[must_use]
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    pub(crate) fn from_layout(layout: Layout) -> Codec {
+        Codec {
+            layout,
+            state: State::Head,
+        }
+    }
+
+    /// Longest frame this codec decodes or encodes.
+    #[must_use]
+    pub fn max_frame_length(&self) -> usize {
+        self.layout.max_frame
+    }
+
+    /// Longest frame on the wire, header and skipped bytes included: the decoder never waits
+    /// for more than this many bytes before returning a frame or an error.
+    #[must_use]
+    pub fn max_wire_length(&self) -> usize {
+        self.layout.max_wire
+    }
+
+    /// Bytes the layout has before the length field, which [`Codec::encode_parts`] takes from
+    /// the caller.
+    #[must_use]
+    pub fn prefix_len(&self) -> usize {
+        self.layout.offset
+    }
+
+    /// Bytes the layout has between the length field and the frame (`num_skip` past the header),
+    /// which [`Codec::encode_parts`] takes from the caller.
+    #[must_use]
+    pub fn gap_len(&self) -> usize {
+        match (self.layout.num_skip, self.layout.field) {
+            (Some(skip), LengthField::Fixed { width, .. }) => {
+                skip.saturating_sub(self.layout.offset + width)
+            }
+            _ => 0,
+        }
+    }
+
+    /// The oversize policy.
+    #[must_use]
+    pub fn oversize_policy(&self) -> OversizePolicy {
+        self.layout.oversize
+    }
+
+    /// Whether the decoder is between frames: no header or frame bytes are pending.
+    #[must_use]
+    pub fn is_idle(&self) -> bool {
+        self.state == State::Head
+    }
+
+    /// Takes the next frame off the front of `src`.
+    ///
+    /// - `Ok(Some(frame))`: a whole frame; its bytes (and skipped header bytes) are gone from
+    ///   `src`. The frame is a view of `src`'s memory: **no copy**. A zero-length frame is
+    ///   `Some` of an empty `Bytes`; every `Some` has consumed at least one byte.
+    /// - `Ok(None)`: `src` holds no whole frame yet; append what arrives next and call again.
+    ///   `src` then grows by at most [`MAX_READ_AHEAD`] bytes beyond what it holds, whatever
+    ///   length the header announces.
+    /// - `Err(e)`: see [`DecodeError`]; after a fatal error `src` is untouched.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// let mut codec = lenframe::Codec::new();
+    /// let mut wire = BytesMut::from(&b"\x00\x00\x00\x05hel"[..]);
+    /// assert_eq!(codec.decode(&mut wire)?, None); // the frame is split: wait for more
+    /// wire.extend_from_slice(b"lo\x00\x00\x00\x00");
+    /// assert_eq!(codec.decode(&mut wire)?.as_deref(), Some(&b"hello"[..]));
+    /// assert_eq!(codec.decode(&mut wire)?.as_deref(), Some(&b""[..])); // an empty frame
+    /// assert!(wire.is_empty());
+    /// # Ok::<(), lenframe::DecodeError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A [`DecodeError`] when the header is malformed, announces a length the layout forbids,
+    /// or (under [`OversizePolicy::Skip`], once per frame) announces an oversize frame that is
+    /// being discarded.
+    pub fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, DecodeError> {
+        loop {
+            match self.state {
+                State::Discard {
+                    remaining,
+                    wire_len,
+                } => {
+                    let remaining = discard(src, remaining);
+                    if remaining > 0 {
+                        self.state = State::Discard {
+                            remaining,
+                            wire_len,
+                        };
+                        return Ok(None);
+                    }
+                    self.state = State::Head;
+                }
+                State::Head => {
+                    let Some(head) = self.parse_head(src)? else {
+                        return Ok(None);
+                    };
+                    if head.frame_len > to_u64(self.layout.max_frame) {
+                        return Err(self.oversize(src, head));
+                    }
+                    // Both fit: frame_len is within max_frame, and skip plus max_frame within
+                    // max_wire, a usize, as the builder checked.
+                    let wire_len = usize::try_from(head.wire_len)
+                        .expect("a frame within max_frame_length fits in usize");
+                    self.state = State::Body {
+                        skip: head.skip,
+                        wire_len,
+                    };
+                }
+                State::Body { skip, wire_len } => {
+                    let Some(missing) = wire_len.checked_sub(src.len()).filter(|&m| m > 0) else {
+                        self.state = State::Head;
+                        src.advance(skip);
+                        return Ok(Some(src.split_to(wire_len - skip).freeze()));
+                    };
+                    src.reserve(missing.min(MAX_READ_AHEAD));
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    /// [`Codec::decode`] for the end of the stream: `Ok(None)` only for a clean end, where the
+    /// buffer is empty between frames.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// let mut codec = lenframe::Codec::new();
+    /// let mut wire = BytesMut::from(&b"\x00\x00\x00\x05hel"[..]);
+    /// let err = codec.decode_eof(&mut wire).unwrap_err();
+    /// assert_eq!(err.to_string(), "stream ended inside a frame: 7 bytes buffered of 9 expected");
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Codec::decode`], plus [`DecodeError::TruncatedHeader`] or
+    /// [`DecodeError::TruncatedFrame`] when the stream ended inside a frame.
+    pub fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, DecodeError> {
+        if let Some(frame) = self.decode(src)? {
+            return Ok(Some(frame));
+        }
+        let buffered = src.len();
+        match self.state {
+            State::Head if buffered == 0 => Ok(None),
+            State::Head => Err(DecodeError::TruncatedHeader {
+                buffered,
+                needed: (self.layout.offset + self.layout.field.min_width()).max(buffered + 1),
+            }),
+            State::Body { wire_len, .. } => Err(DecodeError::TruncatedFrame {
+                buffered: to_u64(buffered),
+                expected: to_u64(wire_len),
+            }),
+            State::Discard {
+                remaining,
+                wire_len,
+            } => Err(DecodeError::TruncatedFrame {
+                buffered: wire_len - remaining,
+                expected: wire_len,
+            }),
+        }
+    }
+
+    /// Reads and checks the header at the front of `src`, without consuming it.
+    fn parse_head(&self, src: &[u8]) -> Result<Option<Head>, DecodeError> {
+        let layout = &self.layout;
+        let Some(field_bytes) = src.get(layout.offset..) else {
+            return Ok(None);
+        };
+        let Some((value, width)) = layout.field.parse(field_bytes)? else {
+            return Ok(None);
+        };
+        let header_len = layout.offset + width;
+        let skip = layout.num_skip.unwrap_or(header_len);
+        let frame_len = i128::from(value) + layout.adjustment as i128;
+        let wire_len = frame_len + skip as i128;
+        let adjustment = layout.adjustment;
+        if frame_len < 0 {
+            return Err(DecodeError::LengthUnderflow { value, adjustment });
+        }
+        let (Ok(frame_len), Ok(wire_len)) = (u64::try_from(frame_len), u64::try_from(wire_len))
+        else {
+            return Err(DecodeError::LengthOverflow { value, adjustment });
+        };
+        if wire_len < to_u64(header_len) {
+            return Err(DecodeError::FrameEndsInHeader {
+                frame_end: wire_len,
+                header_len,
+            });
+        }
+        Ok(Some(Head {
+            skip,
+            frame_len,
+            wire_len,
+        }))
+    }
+
+    fn oversize(&mut self, src: &mut BytesMut, head: Head) -> DecodeError {
+        let max = self.layout.max_frame;
+        match self.layout.oversize {
+            OversizePolicy::Error => DecodeError::FrameTooLarge {
+                announced: head.frame_len,
+                max,
+            },
+            OversizePolicy::Skip => {
+                let remaining = discard(src, head.wire_len);
+                if remaining > 0 {
+                    self.state = State::Discard {
+                        remaining,
+                        wire_len: head.wire_len,
+                    };
+                }
+                DecodeError::FrameDiscarded {
+                    announced: head.frame_len,
+                    max,
+                    wire_len: head.wire_len,
+                }
+            }
+        }
+    }
+
+    /// The length field for a frame whose payload is `payload_len` bytes, alone: for writing a
+    /// large body without copying it, as `[prefix, header, gap, payload]` in one vectored write.
+    ///
+    /// ```
+    /// let codec = lenframe::Codec::builder().length_field_type::<u16>().build()?;
+    /// let header = codec.encode_header(1000)?;
+    /// assert_eq!(header.as_bytes(), &[0x03, 0xE8]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::FrameTooLarge`] or [`EncodeError::LengthNotRepresentable`].
+    pub fn encode_header(&self, payload_len: usize) -> Result<Header, EncodeError> {
+        let layout = &self.layout;
+        let field = layout.field;
+        // The frame the decoder will return: the payload, plus the header bytes after num_skip
+        // when num_skip stops inside the header (fixed fields only; the builder rejects num_skip
+        // with a varint).
+        let header_tail = match (layout.num_skip, field) {
+            (Some(skip), LengthField::Fixed { width, .. }) => {
+                (layout.offset + width).saturating_sub(skip)
+            }
+            _ => 0,
+        };
+        let frame_len = payload_len
+            .checked_add(header_tail)
+            .filter(|&len| len <= layout.max_frame)
+            .ok_or(EncodeError::FrameTooLarge {
+                len: to_u64(payload_len).saturating_add(to_u64(header_tail)),
+                max: layout.max_frame,
+            })?;
+        let frame_len = to_u64(frame_len);
+        let value = i128::from(frame_len) - layout.adjustment as i128;
+        let field_max = field.max_value();
+        let value = u64::try_from(value)
+            .ok()
+            .filter(|&v| v <= field_max)
+            .ok_or(EncodeError::LengthNotRepresentable {
+                len: frame_len,
+                adjustment: layout.adjustment,
+                field_max,
+            })?;
+        Ok(Header::new(field, value))
+    }
+
+    /// Writes one frame: the length field, then `payload`. Nothing is written on error.
+    ///
+    /// For layouts with bytes before the length field (`length_field_offset`) or between it and
+    /// the frame (`num_skip` past the header), use [`Codec::encode_parts`]; this method is
+    /// `encode_parts(&[], &[], payload, dst)`.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// let codec = lenframe::Codec::new();
+    /// let mut wire = BytesMut::new();
+    /// for word in ["hello", "jason", "kevin"] {
+    ///     codec.encode(word.as_bytes(), &mut wire)?;
+    /// }
+    /// assert_eq!(&wire[..9], b"\x00\x00\x00\x05hello");
+    /// assert_eq!(wire.len(), 27);
+    /// # Ok::<(), lenframe::EncodeError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::FrameTooLarge`], [`EncodeError::LengthNotRepresentable`], or
+    /// [`EncodeError::PartsMismatch`] when the layout needs a prefix or gap.
+    pub fn encode(&self, payload: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
+        self.encode_parts(&[], &[], payload, dst)
+    }
+
+    /// Writes one frame of any layout: `prefix` (the `length_field_offset` bytes before the
+    /// length field, such as a magic number or a message type), the length field, `gap` (the
+    /// bytes between the length field and `num_skip`, when `num_skip` reaches past the header),
+    /// then `payload`. The length field is computed from the layout; nothing is written on
+    /// error.
+    ///
+    /// What `decode` returns for this frame is everything after `num_skip`: `payload`, preceded by
+    /// the header bytes after `num_skip` when `num_skip` stops inside the header.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// // A 2-byte magic, a 3-byte length, then the body (Netty's "offset 2, length 3" example).
+    /// let mut codec = lenframe::Codec::builder()
+    ///     .length_field_offset(2)
+    ///     .length_field_length(3)
+    ///     .num_skip(0)
+    ///     .length_adjustment(5)
+    ///     .build()?;
+    /// let mut wire = BytesMut::new();
+    /// codec.encode_parts(b"\xCA\xFE", b"", b"HELLO, WORLD", &mut wire)?;
+    /// assert_eq!(&wire[..], b"\xCA\xFE\x00\x00\x0CHELLO, WORLD");
+    /// // num_skip(0) keeps the header in the decoded frame.
+    /// assert_eq!(codec.decode(&mut wire)?.as_deref(), Some(&b"\xCA\xFE\x00\x00\x0CHELLO, WORLD"[..]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::PartsMismatch`] when `prefix` or `gap` has the wrong length, and the errors
+    /// of [`Codec::encode_header`].
+    pub fn encode_parts(
+        &self,
+        prefix: &[u8],
+        gap: &[u8],
+        payload: &[u8],
+        dst: &mut BytesMut,
+    ) -> Result<(), EncodeError> {
+        self.check_parts(prefix, gap)?;
+        let header = self.encode_header(payload.len())?;
+        dst.reserve(prefix.len() + header.len() + gap.len() + payload.len());
+        dst.put_slice(prefix);
+        dst.put_slice(header.as_bytes());
+        dst.put_slice(gap);
+        dst.put_slice(payload);
+        Ok(())
+    }
+
+    /// Checks that `prefix` and `gap` have the lengths the layout needs.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::PartsMismatch`] naming the part, the expected and the supplied length.
+    pub fn check_parts(&self, prefix: &[u8], gap: &[u8]) -> Result<(), EncodeError> {
+        for (part, expected, got) in [
+            ("prefix", self.prefix_len(), prefix.len()),
+            ("gap", self.gap_len(), gap.len()),
+        ] {
+            if expected != got {
+                return Err(EncodeError::PartsMismatch {
+                    part,
+                    expected,
+                    got,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Drops up to `remaining` bytes from the front of `src`; returns how many are still to come.
+fn discard(src: &mut BytesMut, remaining: u64) -> u64 {
+    let now = usize::try_from(remaining).map_or(src.len(), |r| r.min(src.len()));
+    src.advance(now);
+    remaining - now as u64
+}
+
+/// `usize` to `u64`: lossless on every platform Rust supports (pointer width at most 64).
+pub(crate) fn to_u64(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}

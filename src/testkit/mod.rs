@@ -1,0 +1,1 @@
+//! proptest strategies and scripted IO for testing framing code.

@@ -1,0 +1,1 @@
+//! tokio-util `Decoder`/`Encoder` for `Codec`.
