@@ -137,17 +137,18 @@ impl Builder {
         length_adjustment: isize,
         initial_bytes_to_strip: usize,
     ) -> Result<Builder, ConfigError> {
-        let max = max_frame_length
-            .checked_sub(initial_bytes_to_strip)
-            .ok_or(ConfigError::StripExceedsMax {
+        let max = max_frame_length.checked_sub(initial_bytes_to_strip).ok_or(
+            ConfigError::StripExceedsMax {
                 strip: initial_bytes_to_strip,
                 max: max_frame_length,
-            })?;
+            },
+        )?;
         let field_end = length_field_offset
             .checked_add(length_field_length)
             .and_then(|end| isize::try_from(end).ok())
             .ok_or(ConfigError::SizeOverflow)?;
-        let strip = isize::try_from(initial_bytes_to_strip).map_err(|_| ConfigError::SizeOverflow)?;
+        let strip =
+            isize::try_from(initial_bytes_to_strip).map_err(|_| ConfigError::SizeOverflow)?;
         let adjustment = length_adjustment
             .checked_add(field_end)
             .and_then(|a| a.checked_sub(strip))
@@ -301,7 +302,8 @@ impl Layout {
                 endian: b.endian,
             }
         };
-        let adjustment = i128::try_from(b.length_adjustment).map_err(|_| ConfigError::SizeOverflow)?;
+        let adjustment =
+            i128::try_from(b.length_adjustment).map_err(|_| ConfigError::SizeOverflow)?;
         // The longest frame the field can announce with this adjustment.
         let field_limit = i128::from(field.max_value()) + adjustment;
         let max_frame = if b.max_is_explicit {
@@ -326,7 +328,9 @@ impl Layout {
         // Shortest frame (after num_skip): not negative, not below what a zero field gives, and
         // long enough to end after the header.
         let header_tail = b.num_skip.map_or(0, |skip| min_header.saturating_sub(skip));
-        let min_frame = adjustment.max(0).max(i128::try_from(header_tail).map_err(|_| ConfigError::SizeOverflow)?);
+        let min_frame = adjustment
+            .max(0)
+            .max(i128::try_from(header_tail).map_err(|_| ConfigError::SizeOverflow)?);
         let max_frame_i = i128::try_from(max_frame).map_err(|_| ConfigError::SizeOverflow)?;
         if min_frame > max_frame_i.min(field_limit) {
             return Err(ConfigError::NoValidFrame {

@@ -61,9 +61,7 @@ impl Codec {
     #[must_use]
     pub fn new() -> Codec {
         // The default builder is valid by construction; a failure here is a bug in this crate.
-        Builder::new()
-            .build()
-            .expect("the default layout is valid")
+        Builder::new().build().expect("the default layout is valid")
     }
 
     /// A builder for other layouts.

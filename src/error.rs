@@ -201,12 +201,20 @@ impl fmt::Display for EncodeError {
             EncodeError::FrameTooLarge { len, max } => {
                 write!(f, "frame of {len} bytes is over the limit of {max} bytes")
             }
-            EncodeError::LengthNotRepresentable { len, adjustment, field_max } => write!(
+            EncodeError::LengthNotRepresentable {
+                len,
+                adjustment,
+                field_max,
+            } => write!(
                 f,
                 "frame of {len} bytes with length adjustment {adjustment} needs a length value \
                  outside 0..={field_max}, the range of the length field"
             ),
-            EncodeError::PartsMismatch { part, expected, got } => write!(
+            EncodeError::PartsMismatch {
+                part,
+                expected,
+                got,
+            } => write!(
                 f,
                 "layout needs a {part} of {expected} bytes, {got} supplied"
             ),

@@ -45,7 +45,10 @@ pub(crate) const MAX_FIELD_BYTES: usize = VARINT_MAX_BYTES;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum LengthField {
     /// `width` is 1..=8, checked by the builder.
-    Fixed { width: usize, endian: Endian },
+    Fixed {
+        width: usize,
+        endian: Endian,
+    },
     Varint,
 }
 
@@ -182,7 +185,10 @@ fn parse_varint(src: &[u8]) -> Result<Option<(u64, usize)>, DecodeError> {
         if byte & 0x80 == 0 {
             let width = i + 1;
             if width > 1 && byte == 0 {
-                return Err(DecodeError::VarintOverlong { bytes: width, value });
+                return Err(DecodeError::VarintOverlong {
+                    bytes: width,
+                    value,
+                });
             }
             return Ok(Some((value, width)));
         }
@@ -213,7 +219,16 @@ mod tests {
 
     #[test]
     fn varint_boundaries_roundtrip_in_shortest_form() {
-        for value in [0, 1, 127, 128, 16_383, 16_384, u64::from(u32::MAX), u64::MAX] {
+        for value in [
+            0,
+            1,
+            127,
+            128,
+            16_383,
+            16_384,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
             roundtrip(LengthField::Varint, value);
         }
         assert_eq!(varint_width(127), 1);
@@ -234,8 +249,14 @@ mod tests {
 
     #[test]
     fn fixed_field_byte_order() {
-        let be = LengthField::Fixed { width: 3, endian: Endian::Big };
-        let le = LengthField::Fixed { width: 3, endian: Endian::Little };
+        let be = LengthField::Fixed {
+            width: 3,
+            endian: Endian::Big,
+        };
+        let le = LengthField::Fixed {
+            width: 3,
+            endian: Endian::Little,
+        };
         assert_eq!(be.parse(&[0x01, 0x02, 0x03]), Ok(Some((0x01_0203, 3))));
         assert_eq!(le.parse(&[0x01, 0x02, 0x03]), Ok(Some((0x03_0201, 3))));
     }
