@@ -10,6 +10,9 @@ use crate::header::{Header, LengthField};
 /// however long the announced frame: memory follows what arrived, not what was announced.
 pub const MAX_READ_AHEAD: usize = 64 * 1024;
 
+/// Least room the decoder asks for while a frame is incomplete, so small reads still batch.
+const MIN_READ_AHEAD: usize = 4 * 1024;
+
 /// A length-prefixed frame codec: [`Codec::decode`] turns a byte stream into frames,
 /// [`Codec::encode`] turns frames into a byte stream. No IO inside: feed it any `BytesMut`.
 ///
@@ -127,8 +130,9 @@ impl Codec {
     ///   `src`. The frame is a view of `src`'s memory: **no copy**. A zero-length frame is
     ///   `Some` of an empty `Bytes`; every `Some` has consumed at least one byte.
     /// - `Ok(None)`: `src` holds no whole frame yet; append what arrives next and call again.
-    ///   `src` then grows by at most [`MAX_READ_AHEAD`] bytes beyond what it holds, whatever
-    ///   length the header announces.
+    ///   Whatever length the header announces, `decode` asks `src` for room for at most as many
+    ///   bytes as it already holds (at least 4 KiB, at most [`MAX_READ_AHEAD`]) and no more than
+    ///   the frame still misses: capacity grows with what arrived.
     /// - `Err(e)`: see [`DecodeError`]; after a fatal error `src` is untouched.
     ///
     /// ```
@@ -187,7 +191,11 @@ impl Codec {
                         src.advance(skip);
                         return Ok(Some(src.split_to(wire_len - skip).freeze()));
                     };
-                    src.reserve(missing.min(MAX_READ_AHEAD));
+                    // Room to read into that grows with what arrived (doubling, so a large
+                    // frame costs O(log n) reallocations), capped by what is still missing and
+                    // by MAX_READ_AHEAD, never by the announced length.
+                    let read_ahead = src.len().clamp(MIN_READ_AHEAD, MAX_READ_AHEAD);
+                    src.reserve(missing.min(read_ahead));
                     return Ok(None);
                 }
             }

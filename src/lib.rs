@@ -215,11 +215,12 @@
 //!
 //! # Memory follows what arrived
 //!
-//! A header is a promise, not a fact. On reading one, [`Codec::decode`] grows the buffer by at
-//! most [`MAX_READ_AHEAD`] (64 KiB) beyond the bytes it holds, never by the announced length, so
-//! a peer that sends a 4-byte header announcing 8 MiB costs 64 KiB, not 8 MiB (tokio-util
-//! reserves the whole announced length). As the frame arrives the buffer grows with it, with
-//! `BytesMut`'s amortized doubling. The decoder never waits for more than
+//! A header is a promise, not a fact. While a frame is incomplete, [`Codec::decode`] asks the
+//! buffer for room for at most as many bytes as it already holds (at least 4 KiB, at most
+//! [`MAX_READ_AHEAD`], 64 KiB), never for the announced length. A peer that sends a 4-byte header
+//! announcing 8 MiB and stalls costs a few KiB of buffer, not 8 MiB (tokio-util reserves the whole
+//! announced length); as the frame arrives the buffer doubles with it, so a large frame still
+//! costs O(log n) reallocations. The decoder never waits for more than
 //! [`Codec::max_wire_length`] bytes: by then it has returned a frame or an error, and under
 //! [`OversizePolicy::Skip`] an oversize frame's bytes are dropped as they come.
 //!
