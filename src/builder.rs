@@ -347,12 +347,12 @@ impl Layout {
                 .checked_add(VARINT_MAX_BYTES)
                 .ok_or(ConfigError::SizeOverflow)?,
         };
+        // A frame ends at or after its header, so waiting for the header never exceeds this
+        // either, except for a varint header with a small limit: take the larger.
         let max_wire = max_skip
             .checked_add(max_frame)
             .ok_or(ConfigError::SizeOverflow)?
-            // A frame may be shorter than its header only if it ends after it, so the header
-            // bound is already below this; kept for varints, whose header can outgrow num_skip.
-            .max(b.length_field_offset + field.min_width());
+            .max(min_header);
         Ok(Layout {
             field,
             offset: b.length_field_offset,
