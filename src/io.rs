@@ -1,1 +1,429 @@
-//! Blocking adapters over `std::io`.
+//! Blocking adapters over `std::io`: [`FrameReader`] and [`FrameWriter`].
+//!
+//! Both are correct under short reads and writes and retry [`io::ErrorKind::Interrupted`].
+//!
+//! ```
+//! use lenframe::io::{FrameReader, FrameWriter};
+//!
+//! let mut writer = FrameWriter::new(Vec::new());
+//! for word in ["hello", "jason", "kevin"] {
+//!     writer.write_frame(word.as_bytes())?;
+//! }
+//! let wire = writer.into_inner()?;
+//!
+//! let frames: Vec<_> = FrameReader::new(&wire[..]).collect::<Result<_, _>>()?;
+//! assert_eq!(frames, ["hello", "jason", "kevin"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+use std::io::{self, IoSlice, Read, Write};
+
+use bytes::{Bytes, BytesMut};
+
+use crate::codec::{Codec, MAX_READ_AHEAD};
+
+/// Least bytes a read asks for, so that small frames arrive many to a syscall.
+const MIN_READ: usize = 8 * 1024;
+
+/// Pending small frames are written out once they pass this many bytes; a payload this long or
+/// longer goes out in a vectored write instead of being copied into the buffer.
+const WRITE_BUFFER: usize = 8 * 1024;
+
+/// Reads frames from a blocking reader.
+///
+/// Frames are [`Bytes`] views of the reader's buffer (no copy). Each `read` asks for at most
+/// [`MAX_READ_AHEAD`] bytes (and at least 8 KiB, so small frames batch), never for the length a
+/// header announces: memory follows what arrived.
+///
+/// ```
+/// use lenframe::io::FrameReader;
+/// let wire: &[u8] = b"\x00\x00\x00\x05hello\x00\x00\x00\x00";
+/// let mut reader = FrameReader::new(wire);
+/// assert_eq!(reader.read_frame()?.as_deref(), Some(&b"hello"[..]));
+/// assert_eq!(reader.read_frame()?.as_deref(), Some(&b""[..]));
+/// assert_eq!(reader.read_frame()?, None); // a clean end
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct FrameReader<R> {
+    inner: R,
+    codec: Codec,
+    buf: BytesMut,
+    eof: bool,
+}
+
+impl<R: Read> FrameReader<R> {
+    /// A reader with the default layout ([`Codec::new`]).
+    pub fn new(inner: R) -> FrameReader<R> {
+        FrameReader::with_codec(inner, Codec::new())
+    }
+
+    /// A reader with any layout.
+    pub fn with_codec(inner: R, codec: Codec) -> FrameReader<R> {
+        FrameReader {
+            inner,
+            codec,
+            buf: BytesMut::new(),
+            eof: false,
+        }
+    }
+
+    /// The next frame; `Ok(None)` at a clean end of stream (between frames).
+    ///
+    /// # Errors
+    ///
+    /// The reader's own errors (but `Interrupted`, which is retried), and the codec's
+    /// [`DecodeError`](crate::DecodeError)s as `io::Error` (the typed error is the source):
+    /// `InvalidData` for broken framing, `UnexpectedEof` for a stream that ends inside a frame.
+    /// After [`DecodeError::FrameDiscarded`](crate::DecodeError::FrameDiscarded) (the skip
+    /// policy) the next call goes on with the next frame; after any other decoding error the
+    /// next call returns the same error.
+    pub fn read_frame(&mut self) -> io::Result<Option<Bytes>> {
+        loop {
+            if self.eof {
+                return Ok(self.codec.decode_eof(&mut self.buf)?);
+            }
+            if let Some(frame) = self.codec.decode(&mut self.buf)? {
+                return Ok(Some(frame));
+            }
+            self.fill()?;
+        }
+    }
+
+    /// Reads once into the buffer; sets `eof` on a zero-length read.
+    fn fill(&mut self) -> io::Result<()> {
+        let start = self.buf.len();
+        // The decoder reserved room that grows with what arrived; read into all of it, but at
+        // least MIN_READ and at most MAX_READ_AHEAD.
+        let room = (self.buf.capacity() - start).clamp(MIN_READ, MAX_READ_AHEAD);
+        self.buf.resize(start + room, 0);
+        let read = loop {
+            match self.inner.read(&mut self.buf[start..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                other => break other,
+            }
+        };
+        let n = match read {
+            Ok(n) => n.min(room),
+            Err(e) => {
+                self.buf.truncate(start);
+                return Err(e);
+            }
+        };
+        self.buf.truncate(start + n);
+        self.eof = n == 0;
+        Ok(())
+    }
+
+    /// The codec, with its layout and decoding state.
+    pub fn codec(&self) -> &Codec {
+        &self.codec
+    }
+
+    /// Bytes read from the inner reader but not yet returned as frames.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Capacity of the read buffer: what this reader holds in memory for pending bytes.
+    pub fn buffer_capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// The inner reader.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
+    /// The inner reader, mutably. Reading from it directly desynchronizes the framing.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
+    /// The inner reader and the bytes read from it but not yet returned as frames.
+    pub fn into_parts(self) -> (R, BytesMut) {
+        (self.inner, self.buf)
+    }
+
+    /// The inner reader. Bytes buffered but not yet returned are dropped: see
+    /// [`FrameReader::into_parts`] to keep them.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+}
+
+impl<R: Read> Iterator for FrameReader<R> {
+    type Item = io::Result<Bytes>;
+
+    /// `None` at a clean end of stream. After a fatal error the iterator keeps returning it:
+    /// stop at the first `Err` (as `collect::<Result<_, _>>()` does).
+    fn next(&mut self) -> Option<io::Result<Bytes>> {
+        self.read_frame().transpose()
+    }
+}
+
+impl<R> fmt::Debug for FrameReader<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FrameReader")
+            .field("codec", &self.codec)
+            .field("buffered", &self.buf.len())
+            .field("eof", &self.eof)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Writes frames to a blocking writer.
+///
+/// Small frames are collected and written together (one `write` for many frames); a payload of
+/// 8 KiB or more goes out in one vectored write with the pending frames and its header, without
+/// being copied. Call [`FrameWriter::flush`] (or [`FrameWriter::into_inner`]) to push pending
+/// frames out; dropping the writer also tries to, ignoring errors, as `std::io::BufWriter` does.
+///
+/// ```
+/// use lenframe::io::FrameWriter;
+/// let mut writer = FrameWriter::new(Vec::new());
+/// writer.write_frame(b"hello")?;
+/// assert_eq!(writer.get_ref().len(), 0); // still pending
+/// writer.flush()?;
+/// assert_eq!(writer.get_ref(), b"\x00\x00\x00\x05hello");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct FrameWriter<W: Write> {
+    /// `None` only after `into_inner` took it.
+    inner: Option<W>,
+    codec: Codec,
+    buf: BytesMut,
+}
+
+impl<W: Write> FrameWriter<W> {
+    /// A writer with the default layout ([`Codec::new`]).
+    pub fn new(inner: W) -> FrameWriter<W> {
+        FrameWriter::with_codec(inner, Codec::new())
+    }
+
+    /// A writer with any layout.
+    pub fn with_codec(inner: W, codec: Codec) -> FrameWriter<W> {
+        FrameWriter {
+            inner: Some(inner),
+            codec,
+            buf: BytesMut::new(),
+        }
+    }
+
+    /// Queues one frame (see [`Codec::encode`]); it reaches the inner writer when the pending
+    /// frames pass 8 KiB, when a large frame is written, or on flush.
+    ///
+    /// # Errors
+    ///
+    /// An [`EncodeError`](crate::EncodeError) as `InvalidInput` (nothing is queued), or the inner
+    /// writer's error.
+    pub fn write_frame(&mut self, payload: &[u8]) -> io::Result<()> {
+        self.write_frame_parts(&[], &[], payload)
+    }
+
+    /// Queues one frame of a layout with bytes before or after the length field (see
+    /// [`Codec::encode_parts`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`FrameWriter::write_frame`].
+    pub fn write_frame_parts(
+        &mut self,
+        prefix: &[u8],
+        gap: &[u8],
+        payload: &[u8],
+    ) -> io::Result<()> {
+        if payload.len() < WRITE_BUFFER {
+            self.codec
+                .encode_parts(prefix, gap, payload, &mut self.buf)?;
+            if self.buf.len() >= WRITE_BUFFER {
+                self.flush_buf()?;
+            }
+            return Ok(());
+        }
+        self.codec.check_parts(prefix, gap)?;
+        let header = self.codec.encode_header(payload.len())?;
+        let pending = self.buf.split().freeze();
+        let parts = [&pending[..], prefix, header.as_bytes(), gap, payload];
+        let inner = self.inner.as_mut().expect("present until into_inner");
+        if let Err((e, mut written)) = write_all_vectored(inner, &parts) {
+            // The peer may hold the start of the frame: keep the rest pending so that a flush
+            // after a transient error completes it and nothing is lost.
+            for part in parts {
+                let sent = written.min(part.len());
+                self.buf.extend_from_slice(&part[sent..]);
+                written -= sent;
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Writes the pending frames to the inner writer, without flushing it.
+    fn flush_buf(&mut self) -> io::Result<()> {
+        let inner = self.inner.as_mut().expect("present until into_inner");
+        while !self.buf.is_empty() {
+            match inner.write(&self.buf) {
+                Ok(0) => return Err(write_zero()),
+                Ok(n) => {
+                    let _ = self.buf.split_to(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes every pending frame and flushes the inner writer.
+    ///
+    /// # Errors
+    ///
+    /// The inner writer's error; frames not yet written stay pending.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.flush_buf()?;
+        self.inner
+            .as_mut()
+            .expect("present until into_inner")
+            .flush()
+    }
+
+    /// Bytes of frames queued but not yet written.
+    pub fn pending(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The codec.
+    pub fn codec(&self) -> &Codec {
+        &self.codec
+    }
+
+    /// The inner writer.
+    pub fn get_ref(&self) -> &W {
+        self.inner.as_ref().expect("present until into_inner")
+    }
+
+    /// The inner writer, mutably. Writing to it directly, with frames pending, interleaves.
+    pub fn get_mut(&mut self) -> &mut W {
+        self.inner.as_mut().expect("present until into_inner")
+    }
+
+    /// Flushes, then gives back the inner writer.
+    ///
+    /// # Errors
+    ///
+    /// When flushing fails: the [`IntoInnerError`] holds the error and this writer, with the
+    /// frames that were not written, so nothing is lost.
+    pub fn into_inner(mut self) -> Result<W, IntoInnerError<W>> {
+        if let Err(error) = self.flush() {
+            return Err(IntoInnerError {
+                writer: Box::new(self),
+                error,
+            });
+        }
+        Ok(self.inner.take().expect("present until into_inner"))
+    }
+}
+
+impl<W: Write> Drop for FrameWriter<W> {
+    fn drop(&mut self) {
+        if self.inner.is_some() && !std::thread::panicking() {
+            // As `BufWriter`: a best effort; call `flush` to see errors.
+            let _ = self.flush_buf();
+        }
+    }
+}
+
+impl<W: Write> fmt::Debug for FrameWriter<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FrameWriter")
+            .field("codec", &self.codec)
+            .field("pending", &self.buf.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// [`FrameWriter::into_inner`] failed to flush: the error, and the writer with its pending
+/// frames.
+pub struct IntoInnerError<W: Write> {
+    /// Boxed: the writer is large, and the error path is rare.
+    writer: Box<FrameWriter<W>>,
+    error: io::Error,
+}
+
+impl<W: Write> IntoInnerError<W> {
+    /// The error that stopped the flush.
+    pub fn error(&self) -> &io::Error {
+        &self.error
+    }
+
+    /// The writer, with the frames that were not written still pending.
+    pub fn into_writer(self) -> FrameWriter<W> {
+        *self.writer
+    }
+
+    /// The error and the writer.
+    pub fn into_parts(self) -> (io::Error, FrameWriter<W>) {
+        (self.error, *self.writer)
+    }
+}
+
+impl<W: Write> fmt::Debug for IntoInnerError<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoInnerError")
+            .field("error", &self.error)
+            .field("pending", &self.writer.pending())
+            .finish()
+    }
+}
+
+impl<W: Write> fmt::Display for IntoInnerError<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "flushing {} pending bytes of frames failed: {}",
+            self.writer.pending(),
+            self.error
+        )
+    }
+}
+
+impl<W: Write> std::error::Error for IntoInnerError<W> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+impl<W: Write> From<IntoInnerError<W>> for io::Error {
+    fn from(err: IntoInnerError<W>) -> io::Error {
+        err.error
+    }
+}
+
+fn write_zero() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::WriteZero,
+        "writer accepted no bytes of a frame",
+    )
+}
+
+/// `write_all` for several slices in vectored writes: retries short writes and `Interrupted`.
+/// On error, also says how many bytes went out.
+fn write_all_vectored<W: Write>(inner: &mut W, parts: &[&[u8]]) -> Result<(), (io::Error, usize)> {
+    let mut slices: Vec<IoSlice<'_>> = parts.iter().map(|p| IoSlice::new(p)).collect();
+    let mut slices = &mut slices[..];
+    IoSlice::advance_slices(&mut slices, 0);
+    let mut written = 0;
+    while !slices.is_empty() {
+        match inner.write_vectored(slices) {
+            Ok(0) => return Err((write_zero(), written)),
+            Ok(n) => {
+                written += n;
+                IoSlice::advance_slices(&mut slices, n);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err((e, written)),
+        }
+    }
+    Ok(())
+}

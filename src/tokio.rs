@@ -1,1 +1,61 @@
-//! tokio-util `Decoder`/`Encoder` for `Codec`.
+//! `tokio_util::codec::{Decoder, Encoder}` for [`Codec`] (feature `tokio`), so
+//! `Framed::new(stream, codec)` works.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! use futures_util::{SinkExt, StreamExt};
+//! use tokio_util::codec::Framed;
+//!
+//! let (client, server) = tokio::io::duplex(64);
+//! let mut tx = Framed::new(client, lenframe::Codec::new());
+//! let mut rx = Framed::new(server, lenframe::Codec::new());
+//! tx.send(bytes::Bytes::from_static(b"hello")).await?;
+//! tx.send(&b"jason"[..]).await?;
+//! assert_eq!(rx.next().await.transpose()?.as_deref(), Some(&b"hello"[..]));
+//! assert_eq!(rx.next().await.transpose()?.as_deref(), Some(&b"jason"[..]));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Errors reach the stream as `io::Error`s whose source is the [`DecodeError`](crate::DecodeError).
+//! tokio-util's `Framed` yields `None` once after any `Err` and resumes reading if polled again:
+//! under [`OversizePolicy::Skip`](crate::OversizePolicy::Skip), keep polling after a
+//! [`FrameDiscarded`](crate::DecodeError::FrameDiscarded) error to receive the frames after the
+//! discarded one.
+
+use std::io;
+
+use bytes::{Bytes, BytesMut};
+use tokio_util::codec::{Decoder, Encoder};
+
+use crate::codec::Codec;
+
+impl Decoder for Codec {
+    type Item = Bytes;
+    type Error = io::Error;
+
+    fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<Bytes>> {
+        Ok(Codec::decode(self, src)?)
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> io::Result<Option<Bytes>> {
+        Ok(Codec::decode_eof(self, src)?)
+    }
+}
+
+impl Encoder<Bytes> for Codec {
+    type Error = io::Error;
+
+    fn encode(&mut self, payload: Bytes, dst: &mut BytesMut) -> io::Result<()> {
+        Ok(Codec::encode(self, &payload, dst)?)
+    }
+}
+
+impl<'a> Encoder<&'a [u8]> for Codec {
+    type Error = io::Error;
+
+    fn encode(&mut self, payload: &'a [u8], dst: &mut BytesMut) -> io::Result<()> {
+        Ok(Codec::encode(self, payload, dst)?)
+    }
+}
