@@ -1,0 +1,309 @@
+//! proptest strategies: layouts, frame sequences, chunkings, and a feeder that decodes a stream
+//! chunk by chunk.
+
+use bytes::{Bytes, BytesMut};
+use proptest::collection::vec;
+use proptest::prelude::*;
+
+use crate::{Builder, Codec, ConfigError, DecodeError, Endian, OversizePolicy};
+
+/// The length field of a [`LayoutSpec`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldSpec {
+    /// `length_field_length(width)` with a byte order.
+    Fixed {
+        /// Width in bytes (the builder accepts 1..=8).
+        width: usize,
+        /// Byte order.
+        endian: Endian,
+    },
+    /// `varint()`.
+    Varint,
+}
+
+/// A layout as plain data: every builder option, so a failing case prints (and shrinks) as the
+/// options that produced it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayoutSpec {
+    /// `length_field_offset`.
+    pub length_field_offset: usize,
+    /// The length field.
+    pub field: FieldSpec,
+    /// `length_adjustment`.
+    pub length_adjustment: isize,
+    /// `num_skip`, if set.
+    pub num_skip: Option<usize>,
+    /// `max_frame_length`, if set.
+    pub max_frame_length: Option<usize>,
+    /// The oversize policy.
+    pub oversize: OversizePolicy,
+}
+
+impl LayoutSpec {
+    /// The builder calls this spec stands for.
+    pub fn builder(&self) -> Builder {
+        let mut b = Codec::builder()
+            .length_field_offset(self.length_field_offset)
+            .length_adjustment(self.length_adjustment)
+            .oversize(self.oversize);
+        b = match self.field {
+            FieldSpec::Fixed { width, endian } => b.length_field_length(width).endian(endian),
+            FieldSpec::Varint => b.varint(),
+        };
+        if let Some(skip) = self.num_skip {
+            b = b.num_skip(skip);
+        }
+        if let Some(max) = self.max_frame_length {
+            b = b.max_frame_length(max);
+        }
+        b
+    }
+
+    /// `self.builder().build()`.
+    ///
+    /// # Errors
+    ///
+    /// The builder's [`ConfigError`].
+    pub fn build(&self) -> Result<Codec, ConfigError> {
+        self.builder().build()
+    }
+
+    /// Writes a length field carrying `value`, independently of the codec (a test oracle):
+    /// `None` when the field cannot carry it.
+    pub fn write_field(&self, value: u64) -> Option<Vec<u8>> {
+        match self.field {
+            FieldSpec::Fixed { width, endian } => {
+                if width < 8 && value >> (8 * width) != 0 {
+                    return None;
+                }
+                let be = value.to_be_bytes();
+                let mut field = be[8 - width..].to_vec();
+                if endian == Endian::Little {
+                    field.reverse();
+                }
+                Some(field)
+            }
+            FieldSpec::Varint => {
+                let mut out = Vec::new();
+                let mut rest = value;
+                loop {
+                    let group = u8::try_from(rest & 0x7f).expect("seven bits");
+                    rest >>= 7;
+                    if rest == 0 {
+                        out.push(group);
+                        return Some(out);
+                    }
+                    out.push(group | 0x80);
+                }
+            }
+        }
+    }
+}
+
+fn endian() -> impl Strategy<Value = Endian> {
+    prop_oneof![
+        Just(Endian::Big),
+        Just(Endian::Little),
+        Just(Endian::native())
+    ]
+}
+
+fn field() -> impl Strategy<Value = FieldSpec> {
+    prop_oneof![
+        4 => (1usize..=8, endian()).prop_map(|(width, endian)| FieldSpec::Fixed { width, endian }),
+        1 => Just(FieldSpec::Varint),
+    ]
+}
+
+fn policy() -> impl Strategy<Value = OversizePolicy> {
+    prop_oneof![Just(OversizePolicy::Error), Just(OversizePolicy::Skip)]
+}
+
+/// Every layout the builder accepts: all fixed widths, both byte orders, varint, offsets,
+/// adjustments of both signs, `num_skip` unset, inside, at and past the header, small limits
+/// (so that oversize frames are cheap to make) and the default, both oversize policies.
+///
+/// Parameters are drawn so that nearly all combinations build; the few that do not are
+/// filtered out.
+pub fn layout() -> impl Strategy<Value = LayoutSpec> {
+    any_layout_spec().prop_filter("the builder accepts it", |spec| spec.build().is_ok())
+}
+
+/// Layouts including ones the builder rejects (field width 0 or 9, `num_skip` with a varint,
+/// limits the field cannot express, ...), for configuration tests.
+pub fn any_layout_spec() -> impl Strategy<Value = LayoutSpec> {
+    let width_or_invalid = prop_oneof![
+        9 => field(),
+        1 => prop_oneof![Just(0usize), Just(9usize)]
+            .prop_map(|width| FieldSpec::Fixed { width, endian: Endian::Big }),
+    ];
+    (
+        0usize..=3,
+        width_or_invalid,
+        -6isize..=6,
+        prop_oneof![2 => Just(None), 1 => (0usize..=14).prop_map(Some)],
+        prop_oneof![1 => Just(None), 2 => (0usize..=300).prop_map(Some)],
+        policy(),
+    )
+        .prop_map(
+            |(
+                length_field_offset,
+                field,
+                length_adjustment,
+                num_skip,
+                max_frame_length,
+                oversize,
+            )| {
+                // A set num_skip with a varint is rejected; keep most varint layouts valid.
+                let num_skip = match field {
+                    FieldSpec::Varint if num_skip.is_some_and(|s| s % 5 != 0) => None,
+                    _ => num_skip,
+                };
+                LayoutSpec {
+                    length_field_offset,
+                    field,
+                    length_adjustment,
+                    num_skip,
+                    max_frame_length,
+                    oversize,
+                }
+            },
+        )
+}
+
+/// One frame to encode: the caller-supplied parts and the payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FramePlan {
+    /// The `length_field_offset` bytes before the length field.
+    pub prefix: Vec<u8>,
+    /// The bytes between the length field and `num_skip`.
+    pub gap: Vec<u8>,
+    /// The payload.
+    pub payload: Vec<u8>,
+}
+
+/// The payload lengths `codec` can encode, up to `cap`: an interval, as the length field's value
+/// grows with the payload.
+fn payload_range(codec: &Codec, cap: usize) -> Option<(usize, usize)> {
+    let lo = (0..=64).find(|&len| codec.encode_header(len).is_ok())?;
+    let top = codec.max_frame_length().min(cap);
+    let hi = (lo..=top.max(lo))
+        .rev()
+        .take(64)
+        .find(|&len| codec.encode_header(len).is_ok())?;
+    Some((lo, hi))
+}
+
+/// Sequences of 0 to 8 frames valid for `codec`: empty payloads where the layout allows them,
+/// payloads of exactly the longest length (when the limit is small), and sizes in between
+/// (at most `cap` bytes).
+pub fn frames_for(codec: &Codec, cap: usize) -> BoxedStrategy<Vec<FramePlan>> {
+    let Some((lo, hi)) = payload_range(codec, cap) else {
+        return Just(Vec::new()).boxed();
+    };
+    let len = prop_oneof![Just(lo), Just(hi), lo..=hi];
+    let plan = (
+        vec(any::<u8>(), codec.prefix_len()),
+        vec(any::<u8>(), codec.gap_len()),
+        len.prop_flat_map(|n| vec(any::<u8>(), n)),
+    )
+        .prop_map(|(prefix, gap, payload)| FramePlan {
+            prefix,
+            gap,
+            payload,
+        });
+    vec(plan, 0..8).boxed()
+}
+
+/// Chunk sizes for feeding a stream: random sizes, single bytes, or everything at once
+/// (`usize::MAX`). The feeder cycles through them.
+pub fn chunk_sizes() -> impl Strategy<Value = Vec<usize>> {
+    prop_oneof![
+        vec(1usize..=64, 1..16),
+        Just(vec![1]),
+        Just(vec![usize::MAX]),
+        vec(prop_oneof![Just(1usize), 1usize..=4096], 1..8),
+    ]
+}
+
+/// What feeding a stream produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// Frames, in order.
+    pub frames: Vec<Bytes>,
+    /// Every error, in order (only recoverable ones, then at most one fatal one, which ends the
+    /// feeding).
+    pub errors: Vec<DecodeError>,
+    /// Bytes left in the buffer at the end.
+    pub leftover: usize,
+}
+
+/// Feeds `stream` into `codec` in chunks of the given sizes (cycling), decoding after each chunk
+/// until the decoder asks for more, then calls `decode_eof` until it returns `Ok(None)` or an
+/// error. Stops at the first fatal error.
+///
+/// Checks on the way (panicking with a message, as a test assertion): every frame consumed
+/// input, and whenever the decoder asks for more, fewer than `codec.max_wire_length()` bytes are
+/// buffered.
+pub fn feed_in_chunks(codec: &mut Codec, stream: &[u8], sizes: &[usize]) -> Outcome {
+    let mut buf = BytesMut::new();
+    let mut out = Outcome {
+        frames: Vec::new(),
+        errors: Vec::new(),
+        leftover: 0,
+    };
+    let mut rest = stream;
+    let mut i = 0;
+    loop {
+        let at_eof = rest.is_empty();
+        if !at_eof {
+            let size = sizes
+                .get(i % sizes.len().max(1))
+                .copied()
+                .unwrap_or(usize::MAX)
+                .max(1);
+            let (chunk, tail) = rest.split_at(size.min(rest.len()));
+            buf.extend_from_slice(chunk);
+            rest = tail;
+            i += 1;
+        }
+        loop {
+            let before = buf.len();
+            let step = if at_eof {
+                codec.decode_eof(&mut buf)
+            } else {
+                codec.decode(&mut buf)
+            };
+            match step {
+                Ok(Some(frame)) => {
+                    assert!(
+                        buf.len() < before,
+                        "a frame was returned without consuming input"
+                    );
+                    out.frames.push(frame);
+                }
+                Ok(None) => {
+                    assert!(
+                        buf.len() < codec.max_wire_length().max(1),
+                        "decoder waits with {} bytes buffered, max wire length {}",
+                        buf.len(),
+                        codec.max_wire_length()
+                    );
+                    break;
+                }
+                Err(e) => {
+                    let fatal = e.is_fatal();
+                    out.errors.push(e);
+                    if fatal {
+                        out.leftover = buf.len();
+                        return out;
+                    }
+                }
+            }
+        }
+        if at_eof {
+            out.leftover = buf.len();
+            return out;
+        }
+    }
+}
