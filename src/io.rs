@@ -49,6 +49,8 @@ pub struct FrameReader<R> {
     inner: R,
     codec: Codec,
     buf: BytesMut,
+    /// Where reads land before they are appended to `buf`; at most MAX_READ_AHEAD bytes.
+    scratch: Vec<u8>,
     eof: bool,
 }
 
@@ -64,6 +66,7 @@ impl<R: Read> FrameReader<R> {
             inner,
             codec,
             buf: BytesMut::new(),
+            scratch: Vec::new(),
             eof: false,
         }
     }
@@ -92,25 +95,24 @@ impl<R: Read> FrameReader<R> {
 
     /// Reads once into the buffer; sets `eof` on a zero-length read.
     fn fill(&mut self) -> io::Result<()> {
-        let start = self.buf.len();
-        // The decoder reserved room that grows with what arrived; read into all of it, but at
-        // least MIN_READ and at most MAX_READ_AHEAD.
-        let room = (self.buf.capacity() - start).clamp(MIN_READ, MAX_READ_AHEAD);
-        self.buf.resize(start + room, 0);
-        let read = loop {
-            match self.inner.read(&mut self.buf[start..]) {
+        // Read into a zeroed scratch buffer, then append: safe code cannot read into the
+        // uninitialized spare capacity of `buf`, and zeroing that capacity on every read would
+        // cost 8 KiB of writes per read, however few bytes a slow peer sends. The scratch starts
+        // at 8 KiB and doubles, up to MAX_READ_AHEAD, while reads fill it.
+        if self.scratch.is_empty() {
+            self.scratch.resize(MIN_READ, 0);
+        }
+        let n = loop {
+            match self.inner.read(&mut self.scratch) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                other => break other,
+                Err(e) => return Err(e),
+                Ok(n) => break n.min(self.scratch.len()),
             }
         };
-        let n = match read {
-            Ok(n) => n.min(room),
-            Err(e) => {
-                self.buf.truncate(start);
-                return Err(e);
-            }
-        };
-        self.buf.truncate(start + n);
+        self.buf.extend_from_slice(&self.scratch[..n]);
+        if n == self.scratch.len() && n < MAX_READ_AHEAD {
+            self.scratch.resize(n * 2, 0);
+        }
         self.eof = n == 0;
         Ok(())
     }
@@ -125,9 +127,10 @@ impl<R: Read> FrameReader<R> {
         self.buf.len()
     }
 
-    /// Capacity of the read buffer: what this reader holds in memory for pending bytes.
+    /// Bytes of memory this reader holds for pending input: the frame buffer's capacity plus
+    /// the read scratch buffer (at most [`MAX_READ_AHEAD`]).
     pub fn buffer_capacity(&self) -> usize {
-        self.buf.capacity()
+        self.buf.capacity() + self.scratch.len()
     }
 
     /// The inner reader.

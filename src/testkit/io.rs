@@ -22,7 +22,15 @@ pub struct ScriptedReader {
 impl ScriptedReader {
     /// Reads of the given sizes (cycling; empty means "everything at once"), an `Interrupted`
     /// error every `interrupt_every` calls (0: never).
+    ///
+    /// # Panics
+    ///
+    /// When `interrupt_every` is 1: every call would fail and a retrying caller never ends.
     pub fn new(data: impl Into<Vec<u8>>, sizes: Vec<usize>, interrupt_every: usize) -> Self {
+        assert_ne!(
+            interrupt_every, 1,
+            "a reader that only interrupts never makes progress"
+        );
         ScriptedReader {
             data: data.into(),
             pos: 0,
@@ -76,7 +84,15 @@ pub struct ScriptedWriter {
 impl ScriptedWriter {
     /// Writes of the given sizes (cycling; empty means "everything at once"), an `Interrupted`
     /// error every `interrupt_every` calls (0: never).
+    ///
+    /// # Panics
+    ///
+    /// When `interrupt_every` is 1: every call would fail and a retrying caller never ends.
     pub fn new(sizes: Vec<usize>, interrupt_every: usize) -> Self {
+        assert_ne!(
+            interrupt_every, 1,
+            "a writer that only interrupts never makes progress"
+        );
         ScriptedWriter {
             sizes,
             interrupt_every,
