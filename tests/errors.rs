@@ -153,7 +153,15 @@ fn zero_length_frames_are_frames_and_always_consume_input() {
 
 #[test]
 fn encode_errors_write_nothing() {
-    let cases: Vec<(Codec, &[u8], &[u8], EncodeError, &str)> = vec![
+    /// Codec, prefix, payload, the error, its message.
+    type Case = (
+        Codec,
+        &'static [u8],
+        &'static [u8],
+        EncodeError,
+        &'static str,
+    );
+    let cases: Vec<Case> = vec![
         (
             Codec::builder().max_frame_length(3).build().unwrap(),
             b"",

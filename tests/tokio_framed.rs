@@ -1,0 +1,129 @@
+//! `Framed<TcpStream, Codec>` over loopback with tokio.
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use lenframe::{Codec, DecodeError, OversizePolicy};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::codec::{Framed, FramedRead, LengthDelimitedCodec};
+
+async fn pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    (client, server)
+}
+
+fn decode_error(err: &std::io::Error) -> Option<&DecodeError> {
+    err.get_ref().and_then(|e| e.downcast_ref::<DecodeError>())
+}
+
+#[tokio::test]
+async fn framed_sends_and_receives_over_tcp() {
+    let (client, server) = pair().await;
+    let mut tx = Framed::new(client, Codec::new());
+    let mut rx = Framed::new(server, Codec::new());
+    let big = Bytes::from(vec![9u8; 300_000]);
+    tx.send(Bytes::from_static(b"hello")).await.unwrap();
+    tx.send(&b"jason"[..]).await.unwrap();
+    tx.send(big.clone()).await.unwrap();
+    tx.send(Bytes::new()).await.unwrap();
+    drop(tx);
+    let mut got = Vec::new();
+    while let Some(frame) = rx.next().await {
+        got.push(frame.unwrap());
+    }
+    assert_eq!(
+        got,
+        [
+            Bytes::from_static(b"hello"),
+            Bytes::from_static(b"jason"),
+            big,
+            Bytes::new()
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_skip_policy_lets_a_stream_go_on_after_the_report() {
+    let (mut client, server) = pair().await;
+    let codec = Codec::builder()
+        .max_frame_length(4)
+        .oversize(OversizePolicy::Skip)
+        .build()
+        .unwrap();
+    let mut rx = FramedRead::new(server, codec);
+    client
+        .write_all(b"\x00\x00\x00\x02ok\x00\x00\x00\x09too long!\x00\x00\x00\x04next")
+        .await
+        .unwrap();
+    drop(client);
+    assert_eq!(rx.next().await.unwrap().unwrap(), "ok");
+    let err = rx.next().await.unwrap().unwrap_err();
+    assert_eq!(
+        decode_error(&err),
+        Some(&DecodeError::FrameDiscarded {
+            announced: 9,
+            max: 4,
+            wire_len: 13
+        })
+    );
+    // Framed yields None once after an error, then resumes when polled again.
+    assert!(rx.next().await.is_none());
+    assert_eq!(rx.next().await.unwrap().unwrap(), "next");
+    assert!(rx.next().await.is_none());
+}
+
+#[tokio::test]
+async fn two_zero_bytes_with_num_skip_0_end_the_stream_instead_of_spinning() {
+    let (mut client, server) = pair().await;
+    client.write_all(b"\x00\x00").await.unwrap();
+    drop(client);
+    let codec = Codec::builder()
+        .length_field_length(2)
+        .num_skip(0)
+        .build()
+        .unwrap();
+    let mut ours = FramedRead::new(server, codec);
+    let err = ours.next().await.unwrap().unwrap_err();
+    assert_eq!(
+        decode_error(&err),
+        Some(&DecodeError::FrameEndsInHeader {
+            frame_end: 0,
+            header_len: 2
+        })
+    );
+    assert!(ours.next().await.is_none());
+
+    // tokio-util on the same bytes: empty frames, without end (bounded here).
+    let (mut client, server) = pair().await;
+    client.write_all(b"\x00\x00").await.unwrap();
+    drop(client);
+    let theirs = LengthDelimitedCodec::builder()
+        .length_field_length(2)
+        .num_skip(0)
+        .new_codec();
+    let mut theirs = FramedRead::new(server, theirs);
+    for _ in 0..100 {
+        assert_eq!(theirs.next().await.unwrap().unwrap(), "");
+    }
+}
+
+#[tokio::test]
+async fn a_stream_ending_inside_a_frame_is_an_error() {
+    let (mut client, server) = pair().await;
+    client.write_all(b"\x00\x00\x00\x08half").await.unwrap();
+    drop(client);
+    let mut rx = FramedRead::new(server, Codec::new());
+    let err = rx.next().await.unwrap().unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+    assert_eq!(
+        decode_error(&err),
+        Some(&DecodeError::TruncatedFrame {
+            buffered: 8,
+            expected: 12
+        })
+    );
+}
