@@ -1,0 +1,7 @@
+#![no_main]
+//! `lenframe::fuzzing::roundtrip`: see its documentation for the input format and the oracles.
+
+#[global_allocator]
+static ALLOC: lenframe_fuzz::CappedAlloc<{ lenframe_fuzz::LENFRAME_CAP }> = lenframe_fuzz::CappedAlloc;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| lenframe::fuzzing::roundtrip(data));
