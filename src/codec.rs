@@ -133,7 +133,8 @@ impl Codec {
     ///   Whatever length the header announces, `decode` asks `src` for room for at most as many
     ///   bytes as it already holds (at least 4 KiB, at most [`MAX_READ_AHEAD`]) and no more than
     ///   the frame still misses: capacity grows with what arrived.
-    /// - `Err(e)`: see [`DecodeError`]; after a fatal error `src` is untouched.
+    /// - `Err(e)`: see [`DecodeError`]; after a fatal error the offending header is still at the
+    ///   front of `src`, and calling again returns the same error.
     ///
     /// ```
     /// use bytes::BytesMut;

@@ -10,10 +10,13 @@ use std::io;
 
 /// The stream broke the framing rules, or ended inside a frame.
 ///
-/// All variants but [`DecodeError::FrameDiscarded`] are *fatal*: the decoder has left the buffer as
-/// it was (nothing is consumed, so nothing is lost), and calling it again on the same bytes returns
-/// the same error. After [`DecodeError::FrameDiscarded`] the decoder has already consumed the
-/// oversize frame's bytes that had arrived and keeps decoding; see [`DecodeError::is_fatal`].
+/// All variants but [`DecodeError::FrameDiscarded`] are *fatal*: the offending header is left at
+/// the front of the buffer with everything after it (nothing of it is consumed, so nothing is
+/// lost), and calling the decoder again returns the same error. (Only bytes before it can have
+/// gone in the failing call: the tail of an oversize frame being discarded under
+/// [`OversizePolicy::Skip`](crate::OversizePolicy::Skip).) After
+/// [`DecodeError::FrameDiscarded`] the decoder has already consumed the oversize frame's bytes
+/// that had arrived and keeps decoding; see [`DecodeError::is_fatal`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DecodeError {

@@ -197,7 +197,20 @@ fn run(mut codec: Codec, stream: &[u8], sizes: &[usize]) -> Run {
                 Err(e) => {
                     let fatal = e.is_fatal();
                     if fatal {
-                        assert_eq!(buf.len(), before, "a fatal error consumed input");
+                        // The offending header stays at the front: the same call fails the same
+                        // way and consumes nothing more.
+                        let left = buf.len();
+                        let again = if at_eof {
+                            codec.decode_eof(&mut buf)
+                        } else {
+                            codec.decode(&mut buf)
+                        };
+                        assert_eq!(
+                            again.as_ref().err(),
+                            Some(&e),
+                            "a fatal error did not repeat"
+                        );
+                        assert_eq!(buf.len(), left, "a repeated fatal error consumed input");
                     }
                     out.errors.push(e);
                     if fatal {

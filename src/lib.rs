@@ -237,7 +237,8 @@
 //! numbers (announced length, limit, bytes buffered). Each converts into [`std::io::Error`]:
 //! `InvalidData` for a stream that breaks the framing rules, `UnexpectedEof` for one that ends
 //! inside a frame, `InvalidInput` for a frame or layout the caller asked for that cannot work.
-//! Nothing panics on any input; after a fatal decoding error the buffer is left as it was.
+//! Nothing panics on any input; after a fatal decoding error the offending header is still at the
+//! front of the buffer, and the next call returns the same error.
 //!
 //! # Features
 //!

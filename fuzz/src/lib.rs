@@ -12,7 +12,9 @@ pub struct CappedAlloc<const LIMIT: usize>;
 
 impl<const LIMIT: usize> CappedAlloc<LIMIT> {
     fn check(size: usize) {
-        if size > LIMIT {
+        // While panicking, the backtrace printer reads debug info in large buffers: let it, so
+        // the report shows the real failure.
+        if size > LIMIT && !std::thread::panicking() {
             // Abort, never panic: unwinding out of an allocator is undefined behaviour. Writing
             // a fixed message to unbuffered stderr does not allocate.
             let _ = std::io::stderr().write_all(b"CappedAlloc: single allocation over the cap\n");
