@@ -21,7 +21,9 @@ fn payloads() -> impl Strategy<Value = Vec<Vec<u8>>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+    ))]
 
     /// Generators: `payloads` (small, large > the 8 KiB vectored threshold, empty), short write
     /// and read sizes, `Interrupted` every n calls.

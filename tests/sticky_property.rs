@@ -14,7 +14,10 @@ use proptest::test_runner::Config;
 const CASES: u32 = 512;
 
 fn config() -> Config {
-    Config::with_cases(CASES)
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    Config::with_cases(cases.unwrap_or(CASES))
 }
 
 /// Encodes `plans`, and computes each frame's expected decoding from its wire bytes and the
