@@ -18,15 +18,8 @@ use std::io;
 use bytes::{Bytes, BytesMut};
 
 use crate::io::FrameReader;
-use crate::testkit::ScriptedReader;
-use crate::{Builder, Codec, DecodeError, OversizePolicy, MAX_READ_AHEAD};
-
-/// The capacity the decoder may leave a buffer with, given the bytes it held before the call:
-/// it grows the buffer by at most [`MAX_READ_AHEAD`], and `BytesMut` at most doubles.
-#[must_use]
-pub fn capacity_bound(buffered: usize) -> usize {
-    2 * (buffered + MAX_READ_AHEAD)
-}
+use crate::testkit::{feed, feed_in_chunks, Outcome, ScriptedReader, Step};
+use crate::{Builder, Codec, DecodeError, OversizePolicy};
 
 /// A forward-only reader over the input; reads past the end give zeros.
 struct Input<'a> {
@@ -120,115 +113,20 @@ impl LayoutBytes {
     }
 }
 
-/// A decoded frame and where its decoding call ended in the stream.
-struct Decoded {
-    frame: Bytes,
-    /// Stream position before and after the call that returned it.
-    span: (usize, usize),
+/// Feeds `stream` in chunks with every decoder invariant checked (see
+/// [`feed_in_chunks`](crate::testkit::feed_in_chunks)).
+fn run(mut codec: Codec, stream: &[u8], sizes: &[usize]) -> Outcome {
+    feed_in_chunks(&mut codec, stream, sizes)
 }
 
-/// Everything a run of the decoder produced.
-struct Run {
-    frames: Vec<Decoded>,
-    errors: Vec<DecodeError>,
-}
-
-impl Run {
-    fn frame_bytes(&self) -> Vec<&[u8]> {
-        self.frames.iter().map(|d| &d.frame[..]).collect()
-    }
-}
-
-/// Feeds `stream` in chunks (cycling through `sizes`; empty: one chunk), checks the buffer
-/// invariants after every call, and stops at the first fatal error.
-fn run(mut codec: Codec, stream: &[u8], sizes: &[usize]) -> Run {
-    let mut buf = BytesMut::new();
-    let mut out = Run {
-        frames: Vec::new(),
-        errors: Vec::new(),
-    };
-    let mut fed = 0;
-    let mut i = 0;
-    loop {
-        let at_eof = fed == stream.len();
-        if !at_eof {
-            let size = if sizes.is_empty() {
-                stream.len()
-            } else {
-                sizes[i % sizes.len()]
-            };
-            let end = (fed + size).min(stream.len());
-            buf.extend_from_slice(&stream[fed..end]);
-            fed = end;
-            i += 1;
-        }
-        // Each call returns a frame, consumes input, or ends this inner loop: bounded by the
-        // stream's length plus one call per error.
-        loop {
-            let before = buf.len();
-            let start = fed - before;
-            let result = if at_eof {
-                codec.decode_eof(&mut buf)
-            } else {
-                codec.decode(&mut buf)
-            };
-            assert!(
-                buf.capacity() <= capacity_bound(before),
-                "capacity {} after a call with {before} bytes buffered",
-                buf.capacity()
-            );
-            match result {
-                Ok(Some(frame)) => {
-                    assert!(buf.len() < before, "a frame without consuming input");
-                    out.frames.push(Decoded {
-                        frame,
-                        span: (start, fed - buf.len()),
-                    });
-                }
-                Ok(None) => {
-                    assert!(
-                        buf.len() < codec.max_wire_length(),
-                        "waiting with {} bytes buffered, max wire length {}",
-                        buf.len(),
-                        codec.max_wire_length()
-                    );
-                    break;
-                }
-                Err(e) => {
-                    let fatal = e.is_fatal();
-                    if fatal {
-                        // The offending header stays at the front: the same call fails the same
-                        // way and consumes nothing more.
-                        let left = buf.len();
-                        let again = if at_eof {
-                            codec.decode_eof(&mut buf)
-                        } else {
-                            codec.decode(&mut buf)
-                        };
-                        assert_eq!(
-                            again.as_ref().err(),
-                            Some(&e),
-                            "a fatal error did not repeat"
-                        );
-                        assert_eq!(buf.len(), left, "a repeated fatal error consumed input");
-                    }
-                    out.errors.push(e);
-                    if fatal {
-                        return out;
-                    }
-                }
-            }
-        }
-        if at_eof {
-            return out;
-        }
-    }
+fn frame_bytes(out: &Outcome) -> Vec<&[u8]> {
+    out.frames.iter().map(|f| &f[..]).collect()
 }
 
 /// Target `decode`: arbitrary layout (valid or not), chunking and stream.
 ///
 /// Oracles: building never panics; decoding never panics; the buffer stays within
-/// [`capacity_bound`] and below `max_wire_length` while waiting; the stream in one chunk and in
+/// [`capacity_bound`](crate::testkit::capacity_bound) and below `max_wire_length` while waiting; the stream in one chunk and in
 /// the fuzzed chunks gives the same frames and errors; every frame, re-encoded with the same
 /// layout, gives back the bytes its call consumed (its tail, when that call also finished
 /// discarding an oversize frame).
@@ -243,16 +141,14 @@ pub fn decode(data: &[u8]) {
     let whole = run(codec.clone(), stream, &[]);
     let chunked = run(codec.clone(), stream, &sizes);
     assert_eq!(
-        whole.frame_bytes(),
-        chunked.frame_bytes(),
+        frame_bytes(&whole),
+        frame_bytes(&chunked),
         "frames depend on the cut"
     );
     assert_eq!(whole.errors, chunked.errors, "errors depend on the cut");
 
-    for decoded in &chunked.frames {
-        let (start, end) = decoded.span;
-        let consumed = &stream[start..end];
-        reencode_matches(&codec, layout, &decoded.frame, consumed);
+    for (frame, &(start, end)) in chunked.frames.iter().zip(&chunked.spans) {
+        reencode_matches(&codec, layout, frame, &stream[start..end]);
     }
 }
 
@@ -325,7 +221,7 @@ pub fn roundtrip(data: &[u8]) {
         "errors on a valid stream: {:?}",
         out.errors
     );
-    assert_eq!(out.frame_bytes(), expected, "frames differ from those sent");
+    assert_eq!(frame_bytes(&out), expected, "frames differ from those sent");
 }
 
 /// Target `differential`: the same bytes, chunking and layout through lenframe and tokio-util's
@@ -363,52 +259,35 @@ pub fn differential(data: &[u8]) {
         b.num_skip(usize::from(layout.num_skip));
     }
     let mut theirs = b.new_codec();
-    let mut buf = BytesMut::new();
     let mut their_frames: Vec<Bytes> = Vec::new();
     let mut their_error = false;
-    let mut fed = 0;
-    let mut i = 0;
     // tokio-util can return empty frames forever without consuming (the documented footgun):
     // bound the calls.
-    let mut calls = 0;
-    'feed: loop {
-        let at_eof = fed == stream.len();
-        if !at_eof {
-            let size = if sizes.is_empty() {
-                stream.len()
-            } else {
-                sizes[i % sizes.len()]
-            };
-            let end = (fed + size).min(stream.len());
-            buf.extend_from_slice(&stream[fed..end]);
-            fed = end;
-            i += 1;
+    let mut calls_left = 4 * stream.len() + 64;
+    feed(stream, &sizes, |buf, at_eof, _| {
+        if calls_left == 0 {
+            return Step::Stop;
         }
-        loop {
-            calls += 1;
-            if calls > 4 * stream.len() + 64 {
-                break 'feed;
+        calls_left -= 1;
+        let result = if at_eof {
+            theirs.decode_eof(buf)
+        } else {
+            theirs.decode(buf)
+        };
+        match result {
+            Ok(Some(frame)) => {
+                their_frames.push(frame.freeze());
+                Step::Again
             }
-            let result = if at_eof {
-                theirs.decode_eof(&mut buf)
-            } else {
-                theirs.decode(&mut buf)
-            };
-            match result {
-                Ok(Some(frame)) => their_frames.push(frame.freeze()),
-                Ok(None) => break,
-                Err(_) => {
-                    their_error = true;
-                    break 'feed;
-                }
+            Ok(None) => Step::More,
+            Err(_) => {
+                their_error = true;
+                Step::Stop
             }
         }
-        if at_eof {
-            break;
-        }
-    }
+    });
 
-    let our_frames = ours.frame_bytes();
+    let our_frames = frame_bytes(&ours);
     if let Some(DecodeError::FrameEndsInHeader { .. }) = ours.errors.last() {
         // Difference 1: compare the frames before it only.
         let n = our_frames.len().min(their_frames.len());
@@ -480,7 +359,7 @@ pub fn reader(data: &[u8]) {
     }
     assert_eq!(
         frames.iter().map(|f| &f[..]).collect::<Vec<_>>(),
-        expected.frame_bytes(),
+        frame_bytes(&expected),
         "FrameReader's frames differ from the decoder's"
     );
     assert_eq!(

@@ -9,6 +9,6 @@ pub mod strategy;
 
 pub use io::{ScriptedReader, ScriptedWriter};
 pub use strategy::{
-    any_layout_spec, chunk_sizes, feed_in_chunks, frames_for, layout, FieldSpec, FramePlan,
-    LayoutSpec, Outcome,
+    any_layout_spec, capacity_bound, chunk_sizes, feed, feed_in_chunks, frames_for, layout,
+    FieldSpec, FramePlan, LayoutSpec, Outcome, Step,
 };

@@ -231,6 +231,9 @@ pub fn chunk_sizes() -> impl Strategy<Value = Vec<usize>> {
 pub struct Outcome {
     /// Frames, in order.
     pub frames: Vec<Bytes>,
+    /// For each frame, the stream positions before and after the call that returned it (the
+    /// call may also have consumed the tail of a discarded oversize frame before it).
+    pub spans: Vec<(usize, usize)>,
     /// Every error, in order (only recoverable ones, then at most one fatal one, which ends the
     /// feeding).
     pub errors: Vec<DecodeError>,
@@ -238,72 +241,128 @@ pub struct Outcome {
     pub leftover: usize,
 }
 
+/// What a decoding step tells [`feed`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Call again on the same buffer.
+    Again,
+    /// Feed the next chunk (or, at the end of the stream, finish).
+    More,
+    /// Stop feeding.
+    Stop,
+}
+
+/// Feeds `stream` into a buffer in chunks of the given sizes (cycling; none: one chunk), calling
+/// `step(buf, at_eof, fed)` after each chunk until it asks for more, and once the stream is all
+/// fed, with `at_eof` set, until it asks for more or stops. `fed` is the number of stream bytes
+/// put into the buffer so far. Returns the buffer's final length.
+///
+/// `step` must make progress on [`Step::Again`] (return a frame, consume input, or report an
+/// error that ends the feeding); the loop is not otherwise bounded.
+pub fn feed(
+    stream: &[u8],
+    sizes: &[usize],
+    mut step: impl FnMut(&mut BytesMut, bool, usize) -> Step,
+) -> usize {
+    let mut buf = BytesMut::new();
+    let mut fed = 0;
+    let mut i = 0;
+    loop {
+        let at_eof = fed == stream.len();
+        if !at_eof {
+            let size = match sizes {
+                [] => stream.len(),
+                _ => sizes[i % sizes.len()].max(1),
+            };
+            let end = fed + size.min(stream.len() - fed);
+            buf.extend_from_slice(&stream[fed..end]);
+            fed = end;
+            i += 1;
+        }
+        loop {
+            match step(&mut buf, at_eof, fed) {
+                Step::Again => {}
+                Step::More if !at_eof => break,
+                Step::More | Step::Stop => return buf.len(),
+            }
+        }
+    }
+}
+
+/// The capacity [`Codec::decode`] may leave a buffer with, given the bytes it held before the
+/// call: it asks for at most [`MAX_READ_AHEAD`](crate::MAX_READ_AHEAD) more, and `BytesMut` at
+/// most doubles.
+#[must_use]
+pub fn capacity_bound(buffered: usize) -> usize {
+    2 * (buffered + crate::MAX_READ_AHEAD)
+}
+
 /// Feeds `stream` into `codec` in chunks of the given sizes (cycling), decoding after each chunk
 /// until the decoder asks for more, then calls `decode_eof` until it returns `Ok(None)` or an
 /// error. Stops at the first fatal error.
 ///
-/// Checks on the way (panicking with a message, as a test assertion): every frame consumed
-/// input, and whenever the decoder asks for more, fewer than `codec.max_wire_length()` bytes are
-/// buffered.
+/// Checks on the way (panicking with a message, as a test or fuzz assertion): every frame
+/// consumed input; the buffer's capacity stays within [`capacity_bound`]; whenever the decoder
+/// asks for more, fewer than `codec.max_wire_length()` bytes are buffered; a fatal error
+/// repeats when called again, without consuming anything.
 pub fn feed_in_chunks(codec: &mut Codec, stream: &[u8], sizes: &[usize]) -> Outcome {
-    let mut buf = BytesMut::new();
     let mut out = Outcome {
         frames: Vec::new(),
+        spans: Vec::new(),
         errors: Vec::new(),
         leftover: 0,
     };
-    let mut rest = stream;
-    let mut i = 0;
-    loop {
-        let at_eof = rest.is_empty();
-        if !at_eof {
-            let size = sizes
-                .get(i % sizes.len().max(1))
-                .copied()
-                .unwrap_or(usize::MAX)
-                .max(1);
-            let (chunk, tail) = rest.split_at(size.min(rest.len()));
-            buf.extend_from_slice(chunk);
-            rest = tail;
-            i += 1;
+    let call = |codec: &mut Codec, buf: &mut BytesMut, at_eof: bool| {
+        if at_eof {
+            codec.decode_eof(buf)
+        } else {
+            codec.decode(buf)
         }
-        loop {
-            let before = buf.len();
-            let step = if at_eof {
-                codec.decode_eof(&mut buf)
-            } else {
-                codec.decode(&mut buf)
-            };
-            match step {
-                Ok(Some(frame)) => {
-                    assert!(
-                        buf.len() < before,
-                        "a frame was returned without consuming input"
-                    );
-                    out.frames.push(frame);
-                }
-                Ok(None) => {
-                    assert!(
-                        buf.len() < codec.max_wire_length().max(1),
-                        "decoder waits with {} bytes buffered, max wire length {}",
-                        buf.len(),
-                        codec.max_wire_length()
-                    );
-                    break;
-                }
-                Err(e) => {
-                    let fatal = e.is_fatal();
-                    out.errors.push(e);
-                    if fatal {
-                        out.leftover = buf.len();
-                        return out;
-                    }
-                }
+    };
+    out.leftover = feed(stream, sizes, |buf, at_eof, fed| {
+        let before = buf.len();
+        let result = call(codec, buf, at_eof);
+        assert!(
+            buf.capacity() <= capacity_bound(before),
+            "capacity {} after a call with {before} bytes buffered",
+            buf.capacity()
+        );
+        match result {
+            Ok(Some(frame)) => {
+                assert!(
+                    buf.len() < before,
+                    "a frame was returned without consuming input"
+                );
+                out.frames.push(frame);
+                out.spans.push((fed - before, fed - buf.len()));
+                Step::Again
+            }
+            Ok(None) => {
+                assert!(
+                    buf.len() < codec.max_wire_length(),
+                    "decoder waits with {} bytes buffered, max wire length {}",
+                    buf.len(),
+                    codec.max_wire_length()
+                );
+                Step::More
+            }
+            Err(e) if e.is_fatal() => {
+                let left = buf.len();
+                let again = call(codec, buf, at_eof);
+                assert_eq!(
+                    again.err().as_ref(),
+                    Some(&e),
+                    "a fatal error did not repeat"
+                );
+                assert_eq!(buf.len(), left, "a repeated fatal error consumed input");
+                out.errors.push(e);
+                Step::Stop
+            }
+            Err(e) => {
+                out.errors.push(e);
+                Step::Again
             }
         }
-        if at_eof {
-            out.leftover = buf.len();
-            return out;
-        }
-    }
+    });
+    out
 }
