@@ -1,7 +1,7 @@
 //! Throughput of lenframe's codec against tokio-util's `LengthDelimitedCodec`, measured in the
 //! same run on the same bytes, and of the blocking adapters against raw TCP on loopback.
 //!
-//! `cargo bench --bench decode`; README.md reports the ratios.
+//! `cargo bench --features tokio --bench decode`; README.md reports the ratios.
 
 use std::hint::black_box;
 use std::io::{Read, Write};
@@ -38,28 +38,18 @@ fn wire(frames: &[Bytes]) -> BytesMut {
     out
 }
 
-fn decode_all_lenframe(wire: &[u8], chunk: usize) -> usize {
-    let mut codec = Codec::new();
+/// Decodes every frame of `wire`, fed `chunk` bytes at a time, with any tokio-util decoder
+/// (lenframe's `Codec` is one, with the `tokio` feature).
+fn decode_all<D: Decoder<Item = impl AsRef<[u8]>>>(mut codec: D, wire: &[u8], chunk: usize) -> usize
+where
+    D::Error: std::fmt::Debug,
+{
     let mut buf = BytesMut::with_capacity(chunk);
     let mut frames = 0;
     for piece in wire.chunks(chunk) {
         buf.extend_from_slice(piece);
         while let Some(frame) = codec.decode(&mut buf).expect("valid stream") {
-            black_box(&frame);
-            frames += 1;
-        }
-    }
-    frames
-}
-
-fn decode_all_tokio_util(wire: &[u8], chunk: usize) -> usize {
-    let mut codec = LengthDelimitedCodec::new();
-    let mut buf = BytesMut::with_capacity(chunk);
-    let mut frames = 0;
-    for piece in wire.chunks(chunk) {
-        buf.extend_from_slice(piece);
-        while let Some(frame) = codec.decode(&mut buf).expect("valid stream") {
-            black_box(&frame);
+            black_box(frame.as_ref());
             frames += 1;
         }
     }
@@ -75,10 +65,15 @@ fn decode(c: &mut Criterion) {
         for (label, chunk) in [("whole", wire.len()), ("4KiB-reads", CHUNK)] {
             let id = format!("{size}B/{label}");
             group.bench_with_input(BenchmarkId::new("lenframe", &id), &wire, |b, w| {
-                b.iter(|| assert_eq!(decode_all_lenframe(w, chunk), frames.len()));
+                b.iter(|| assert_eq!(decode_all(Codec::new(), w, chunk), frames.len()));
             });
             group.bench_with_input(BenchmarkId::new("tokio-util", &id), &wire, |b, w| {
-                b.iter(|| assert_eq!(decode_all_tokio_util(w, chunk), frames.len()));
+                b.iter(|| {
+                    assert_eq!(
+                        decode_all(LengthDelimitedCodec::new(), w, chunk),
+                        frames.len()
+                    )
+                });
             });
         }
     }

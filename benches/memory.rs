@@ -2,7 +2,7 @@
 //! 4-byte header announcing a large frame and then stopped, for lenframe and tokio-util's
 //! `LengthDelimitedCodec` on the same input.
 //!
-//! `cargo bench --bench memory` prints a table; README.md reports it.
+//! `cargo bench --features tokio --bench memory` prints a table; README.md reports it.
 
 use bytes::BytesMut;
 use lenframe::Codec;
@@ -31,12 +31,9 @@ fn capacity_held(mut decode_once: impl FnMut(&mut BytesMut) -> bool, announced: 
     held.iter().map(BytesMut::capacity).sum()
 }
 
-fn lenframe_once(buf: &mut BytesMut) -> bool {
-    matches!(Codec::new().decode(buf), Ok(Some(_)))
-}
-
-fn tokio_util_once(buf: &mut BytesMut) -> bool {
-    matches!(LengthDelimitedCodec::new().decode(buf), Ok(Some(_)))
+/// Decodes once with a fresh `D`; says whether a frame came out.
+fn decode_once<D: Decoder + Default>(buf: &mut BytesMut) -> bool {
+    matches!(D::default().decode(buf), Ok(Some(_)))
 }
 
 fn main() {
@@ -47,8 +44,8 @@ fn main() {
         "announced", "lenframe", "tokio-util", "ratio"
     );
     for announced in [64 * 1024, 1024 * 1024, 8 * 1024 * 1024 - 1] {
-        let ours = capacity_held(lenframe_once, announced);
-        let theirs = capacity_held(tokio_util_once, announced);
+        let ours = capacity_held(decode_once::<Codec>, announced);
+        let theirs = capacity_held(decode_once::<LengthDelimitedCodec>, announced);
         println!(
             "{:>14} {:>13} KiB {:>13} KiB {:>7.1}x",
             announced,
