@@ -26,9 +26,13 @@ use crate::codec::{Codec, MAX_READ_AHEAD};
 /// Least bytes a read asks for, so that small frames arrive many to a syscall.
 const MIN_READ: usize = 8 * 1024;
 
-/// Pending small frames are written out once they pass this many bytes; a payload this long or
-/// longer goes out in a vectored write instead of being copied into the buffer.
-const WRITE_BUFFER: usize = 8 * 1024;
+/// A payload this long or longer goes out in a vectored write instead of being copied into the
+/// pending buffer.
+const LARGE_PAYLOAD: usize = 8 * 1024;
+
+/// Pending small frames are written out once they pass this many bytes: one syscall for many
+/// frames (measured in `benches/decode.rs`, `tcp-loopback`).
+const WRITE_BUFFER: usize = 64 * 1024;
 
 /// Reads frames from a blocking reader.
 ///
@@ -214,7 +218,7 @@ impl<W: Write> FrameWriter<W> {
     }
 
     /// Queues one frame (see [`Codec::encode`]); it reaches the inner writer when the pending
-    /// frames pass 8 KiB, when a large frame is written, or on flush.
+    /// frames pass 64 KiB, when a large frame is written, or on flush.
     ///
     /// # Errors
     ///
@@ -236,7 +240,7 @@ impl<W: Write> FrameWriter<W> {
         gap: &[u8],
         payload: &[u8],
     ) -> io::Result<()> {
-        if payload.len() < WRITE_BUFFER {
+        if payload.len() < LARGE_PAYLOAD {
             self.codec
                 .encode_parts(prefix, gap, payload, &mut self.buf)?;
             if self.buf.len() >= WRITE_BUFFER {

@@ -79,7 +79,7 @@ fn small_frames_are_batched_into_one_write() {
     for _ in 0..100 {
         writer.write_frame(b"tiny").unwrap();
     }
-    assert_eq!(writer.get_ref().writes, 0, "all pending below 8 KiB");
+    assert_eq!(writer.get_ref().writes, 0, "all pending below 64 KiB");
     writer.flush().unwrap();
     assert_eq!(writer.get_ref().writes, 1);
     assert_eq!(writer.get_ref().written.len(), 800);
