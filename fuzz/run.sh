@@ -22,7 +22,8 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked
 fi
 
-if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+# LENFRAME_FUZZ_STABLE=1 forces the stable path (to check it on a machine that has nightly).
+if [ -z "${LENFRAME_FUZZ_STABLE:-}" ] && rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
   toolchain=(+nightly)
   sanitizer=address
 else
@@ -41,7 +42,7 @@ echo "fuzz/run.sh: $target for ${seconds}s, toolchain ${toolchain[*]:-stable}, s
 set +e
 cargo "${toolchain[@]}" fuzz run --sanitizer "$sanitizer" "$target" "$scratch" "corpus/$target" -- \
   -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512 \
-  -print_final_stats=1 2>&1 | tee "$log" | grep -E '^(#[0-9]+ +(INITED|DONE)|==|SUMMARY|thread|stat::|CappedAlloc|Failing input|Output of)' 
+  -print_final_stats=1 2>&1 | tee "$log" | grep -A1 -E '^(#[0-9]+ +(INITED|DONE)|==|SUMMARY|thread|stat::|CappedAlloc|Failing input)' 
 status=${PIPESTATUS[0]}
 set -e
 
