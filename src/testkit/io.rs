@@ -10,13 +10,52 @@ use std::io::{self, IoSlice, Read, Write};
 pub struct ScriptedReader {
     data: Vec<u8>,
     pos: usize,
-    sizes: Vec<usize>,
-    calls: usize,
-    interrupt_every: usize,
+    script: Script,
     /// Reads that returned data or end of stream.
     pub reads: usize,
     /// `Interrupted` errors returned.
     pub interrupts: usize,
+}
+
+/// The schedule both scripted types follow: a size limit per successful call, cycling, and an
+/// `Interrupted` error every `interrupt_every` calls.
+#[derive(Clone, Debug, Default)]
+struct Script {
+    sizes: Vec<usize>,
+    interrupt_every: usize,
+    calls: usize,
+    served: usize,
+}
+
+impl Script {
+    fn new(sizes: Vec<usize>, interrupt_every: usize) -> Script {
+        assert_ne!(
+            interrupt_every, 1,
+            "a script that only interrupts never makes progress"
+        );
+        Script {
+            sizes,
+            interrupt_every,
+            ..Script::default()
+        }
+    }
+
+    /// The most bytes this call may move, or its scripted `Interrupted` error.
+    fn next_call(&mut self) -> io::Result<usize> {
+        self.calls += 1;
+        if self.interrupt_every > 0 && self.calls % self.interrupt_every == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::Interrupted,
+                "scripted interrupt",
+            ));
+        }
+        let limit = match self.sizes.is_empty() {
+            true => usize::MAX,
+            false => self.sizes[self.served % self.sizes.len()].max(1),
+        };
+        self.served += 1;
+        Ok(limit)
+    }
 }
 
 impl ScriptedReader {
@@ -27,16 +66,10 @@ impl ScriptedReader {
     ///
     /// When `interrupt_every` is 1: every call would fail and a retrying caller never ends.
     pub fn new(data: impl Into<Vec<u8>>, sizes: Vec<usize>, interrupt_every: usize) -> Self {
-        assert_ne!(
-            interrupt_every, 1,
-            "a reader that only interrupts never makes progress"
-        );
         ScriptedReader {
             data: data.into(),
             pos: 0,
-            sizes,
-            calls: 0,
-            interrupt_every,
+            script: Script::new(sizes, interrupt_every),
             reads: 0,
             interrupts: 0,
         }
@@ -45,18 +78,10 @@ impl ScriptedReader {
 
 impl Read for ScriptedReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.calls += 1;
-        if self.interrupt_every > 0 && self.calls % self.interrupt_every == 0 {
-            self.interrupts += 1;
-            return Err(io::Error::new(
-                io::ErrorKind::Interrupted,
-                "scripted interrupt",
-            ));
-        }
-        let limit = match self.sizes.is_empty() {
-            true => usize::MAX,
-            false => self.sizes[self.reads % self.sizes.len()].max(1),
-        };
+        let limit = self
+            .script
+            .next_call()
+            .inspect_err(|_| self.interrupts += 1)?;
         self.reads += 1;
         let n = limit.min(buf.len()).min(self.data.len() - self.pos);
         buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
@@ -72,9 +97,7 @@ impl Read for ScriptedReader {
 pub struct ScriptedWriter {
     /// Everything written so far.
     pub written: Vec<u8>,
-    sizes: Vec<usize>,
-    calls: usize,
-    interrupt_every: usize,
+    script: Script,
     /// Successful write calls.
     pub writes: usize,
     /// `flush` calls.
@@ -89,29 +112,14 @@ impl ScriptedWriter {
     ///
     /// When `interrupt_every` is 1: every call would fail and a retrying caller never ends.
     pub fn new(sizes: Vec<usize>, interrupt_every: usize) -> Self {
-        assert_ne!(
-            interrupt_every, 1,
-            "a writer that only interrupts never makes progress"
-        );
         ScriptedWriter {
-            sizes,
-            interrupt_every,
+            script: Script::new(sizes, interrupt_every),
             ..ScriptedWriter::default()
         }
     }
 
     fn accept(&mut self) -> io::Result<usize> {
-        self.calls += 1;
-        if self.interrupt_every > 0 && self.calls % self.interrupt_every == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::Interrupted,
-                "scripted interrupt",
-            ));
-        }
-        let limit = match self.sizes.is_empty() {
-            true => usize::MAX,
-            false => self.sizes[self.writes % self.sizes.len()].max(1),
-        };
+        let limit = self.script.next_call()?;
         self.writes += 1;
         Ok(limit)
     }
