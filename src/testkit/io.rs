@@ -1,11 +1,35 @@
 //! Readers and writers that behave like a congested socket: short reads, short writes, and
 //! `Interrupted` errors, on a script.
+//!
+//! Framing code that is right over a `Vec<u8>` can still be wrong over TCP, where a `read`
+//! returns whatever has arrived and a `write` takes what fits. These make every such cut
+//! reproducible: the sizes cycle through a script, so a property test can draw the script and
+//! shrink it, and a fuzz target can take it from its input.
 
 use std::io::{self, IoSlice, Read, Write};
 
 /// A reader over bytes that returns at most `sizes[i]` bytes on its i-th successful read
 /// (cycling through `sizes`; a size of 0 is taken as 1, so it never fakes an end of stream),
-/// and fails with `Interrupted` every `interrupt_every` calls (0: never).
+/// and fails with `Interrupted` every `interrupt_every` calls (0: never). After the last byte,
+/// every read returns `Ok(0)`: the end of the stream.
+///
+/// ```
+/// use std::io::{ErrorKind, Read};
+/// use lenframe::testkit::ScriptedReader;
+///
+/// let mut reader = ScriptedReader::new(b"hellojason".to_vec(), vec![3, 1], 3);
+/// let mut buf = [0u8; 16];
+/// assert_eq!(reader.read(&mut buf)?, 3); // "hel"
+/// assert_eq!(reader.read(&mut buf)?, 1); // "l"
+/// assert_eq!(reader.read(&mut buf).unwrap_err().kind(), ErrorKind::Interrupted); // 3rd call
+/// assert_eq!(reader.read(&mut buf)?, 3); // "oja": the sizes cycle
+/// assert_eq!(reader.read(&mut buf)?, 1); // "s"
+/// assert_eq!(reader.read(&mut buf).unwrap_err().kind(), ErrorKind::Interrupted); // 6th call
+/// assert_eq!(reader.read(&mut buf)?, 2); // "on", all that is left
+/// assert_eq!(reader.read(&mut buf)?, 0); // the end
+/// assert_eq!((reader.reads, reader.interrupts), (6, 2));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct ScriptedReader {
     data: Vec<u8>,
@@ -91,8 +115,21 @@ impl Read for ScriptedReader {
 }
 
 /// A writer that records everything, accepts at most `sizes[i]` bytes on its i-th successful
-/// write (cycling; 0 is taken as 1), also for `write_vectored`, and fails with `Interrupted`
-/// every `interrupt_every` calls (0: never).
+/// write (cycling; 0 is taken as 1), also for `write_vectored` (where the limit spans the
+/// slices), and fails with `Interrupted` every `interrupt_every` calls (0: never).
+///
+/// ```
+/// use std::io::{ErrorKind, IoSlice, Write};
+/// use lenframe::testkit::ScriptedWriter;
+///
+/// let mut writer = ScriptedWriter::new(vec![2, 5], 3);
+/// assert_eq!(writer.write(b"hello")?, 2);
+/// assert_eq!(writer.write_vectored(&[IoSlice::new(b"llo"), IoSlice::new(b"!!")])?, 5);
+/// assert_eq!(writer.write(b"?").unwrap_err().kind(), ErrorKind::Interrupted);
+/// assert_eq!(writer.written, b"hello!!");
+/// assert_eq!(writer.writes, 2);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct ScriptedWriter {
     /// Everything written so far.
