@@ -127,7 +127,7 @@ impl Read for ScriptedReader {
 /// assert_eq!(writer.write_vectored(&[IoSlice::new(b"llo"), IoSlice::new(b"!!")])?, 5);
 /// assert_eq!(writer.write(b"?").unwrap_err().kind(), ErrorKind::Interrupted);
 /// assert_eq!(writer.written, b"hello!!");
-/// assert_eq!(writer.writes, 2);
+/// assert_eq!((writer.writes, writer.interrupts), (2, 1));
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Clone, Debug, Default)]
@@ -137,6 +137,8 @@ pub struct ScriptedWriter {
     script: Script,
     /// Successful write calls.
     pub writes: usize,
+    /// `Interrupted` errors returned.
+    pub interrupts: usize,
     /// `flush` calls.
     pub flushes: usize,
 }
@@ -156,7 +158,10 @@ impl ScriptedWriter {
     }
 
     fn accept(&mut self) -> io::Result<usize> {
-        let limit = self.script.next_call()?;
+        let limit = self
+            .script
+            .next_call()
+            .inspect_err(|_| self.interrupts += 1)?;
         self.writes += 1;
         Ok(limit)
     }
