@@ -1,6 +1,6 @@
 """The classic tutorial's client: a native-order 4-byte length header ('i'), then the data.
 
-Usage: python3 tutorial_client.py PORT WORD...
+Usage: python3 python_client.py PORT WORD...
 """
 import socket
 import struct
