@@ -18,11 +18,36 @@
 //! # }
 //! ```
 //!
-//! Errors reach the stream as `io::Error`s whose source is the [`DecodeError`](crate::DecodeError).
-//! tokio-util's `Framed` yields `None` once after any `Err` and resumes reading if polled again:
+//! Errors reach the stream as `io::Error`s whose source is the [`DecodeError`](crate::DecodeError)
+//! (or, for `send`, the [`EncodeError`](crate::EncodeError): nothing of that frame is written).
+//! tokio-util's `Framed` yields `None` once after any `Err` and resumes reading if polled again.
+//! So a `while let Some(item) = framed.next().await` loop sees a fatal error once and ends; and
 //! under [`OversizePolicy::Skip`](crate::OversizePolicy::Skip), keep polling after a
-//! [`FrameDiscarded`](crate::DecodeError::FrameDiscarded) error to receive the frames after the
-//! discarded one.
+//! [`FrameDiscarded`](crate::DecodeError::FrameDiscarded) error (and the `None` after it) to
+//! receive the frames after the discarded one:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! use futures_util::StreamExt;
+//! use tokio::io::AsyncWriteExt;
+//! use tokio_util::codec::FramedRead;
+//!
+//! let codec = lenframe::Codec::builder()
+//!     .max_frame_length(4)
+//!     .oversize(lenframe::OversizePolicy::Skip)
+//!     .build()?;
+//! let (mut tx, rx) = tokio::io::duplex(64);
+//! tx.write_all(b"\x00\x00\x00\x09too long!\x00\x00\x00\x02ok").await?;
+//! drop(tx);
+//! let mut frames = FramedRead::new(rx, codec);
+//! assert!(frames.next().await.unwrap().is_err()); // FrameDiscarded
+//! assert!(frames.next().await.is_none()); // Framed's pause after an error
+//! assert_eq!(frames.next().await.transpose()?.as_deref(), Some(&b"ok"[..]));
+//! assert!(frames.next().await.is_none()); // the end
+//! # Ok(())
+//! # }
+//! ```
 
 use std::io;
 

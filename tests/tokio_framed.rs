@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use lenframe::{Codec, DecodeError, OversizePolicy};
+use lenframe::{Codec, DecodeError, EncodeError, OversizePolicy};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::codec::{Framed, FramedRead, LengthDelimitedCodec};
@@ -87,15 +87,22 @@ async fn two_zero_bytes_with_num_skip_0_end_the_stream_instead_of_spinning() {
         .build()
         .unwrap();
     let mut ours = FramedRead::new(server, codec);
-    let err = ours.next().await.unwrap().unwrap_err();
+    // What a `while let Some(item) = stream.next().await` loop sees: one error, then the end.
+    let mut items = Vec::new();
+    while let Some(item) = ours.next().await {
+        items.push(item);
+        assert!(items.len() < 100, "no end");
+    }
+    assert_eq!(items.len(), 1);
+    let err = items[0].as_ref().unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
     assert_eq!(
-        decode_error(&err),
+        decode_error(err),
         Some(&DecodeError::FrameEndsInHeader {
             frame_end: 0,
             header_len: 2
         })
     );
-    assert!(ours.next().await.is_none());
 
     // tokio-util on the same bytes: empty frames, without end (bounded here).
     let (mut client, server) = pair().await;
@@ -126,4 +133,37 @@ async fn a_stream_ending_inside_a_frame_is_an_error() {
             expected: 12
         })
     );
+}
+
+#[tokio::test]
+async fn an_oversize_send_fails_alone_and_writes_nothing() {
+    let (client, server) = pair().await;
+    let codec = Codec::builder().max_frame_length(4).build().unwrap();
+    let mut tx = Framed::new(client, codec.clone());
+    let err = tx.send(&b"too long"[..]).await.unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert_eq!(
+        err.get_ref().and_then(|e| e.downcast_ref::<EncodeError>()),
+        Some(&EncodeError::FrameTooLarge { len: 8, max: 4 })
+    );
+    tx.send(Bytes::from_static(b"ok")).await.unwrap();
+    drop(tx);
+    let got: Vec<_> = FramedRead::new(server, codec).collect().await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].as_ref().unwrap(), "ok");
+}
+
+#[tokio::test]
+async fn three_words_glued_in_one_write_come_out_as_three_frames() {
+    let (mut client, server) = pair().await;
+    client
+        .write_all(b"\x00\x00\x00\x05hello\x00\x00\x00\x05jason\x00\x00\x00\x05kevin")
+        .await
+        .unwrap();
+    drop(client);
+    let got: Vec<_> = FramedRead::new(server, Codec::new())
+        .map(|frame| frame.unwrap())
+        .collect()
+        .await;
+    assert_eq!(got, ["hello", "jason", "kevin"]);
 }
