@@ -1,8 +1,10 @@
 //! Replays every committed fuzz input (`corpus/TARGET/*`) through the same oracle as its fuzz
-//! target, on stable Rust with no fuzzer. Fails naming the file, and fails if a folder is empty.
+//! target, on stable Rust with no fuzzer. Fails naming each failing file and its panic message,
+//! and fails if a folder is missing or empty.
 //!
 //! `cargo test --all-features --test corpus -- --ignored write_seeds` rewrites the hand-made
-//! seeds (files named `seed-*`) from the definitions below.
+//! seeds (files named `seed-*`) from the definitions below; the input format is documented in
+//! `lenframe::fuzzing`.
 
 use std::fs;
 use std::panic;
@@ -26,13 +28,22 @@ fn corpus_dir(target: &str) -> PathBuf {
         .join(target)
 }
 
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)")
+}
+
 #[test]
 fn every_committed_input_passes_its_oracle() {
     let mut failures = Vec::new();
+    let mut replayed = 0;
     for (target, oracle) in TARGETS {
         let dir = corpus_dir(target);
         let mut files: Vec<PathBuf> = fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .unwrap_or_else(|e| panic!("corpus folder {}: {e}", dir.display()))
             .map(|entry| entry.unwrap().path())
             .filter(|path| path.is_file())
             .collect();
@@ -40,9 +51,14 @@ fn every_committed_input_passes_its_oracle() {
         assert!(!files.is_empty(), "{} holds no inputs", dir.display());
         for file in files {
             let data = fs::read(&file).unwrap();
-            if panic::catch_unwind(|| oracle(&data)).is_err() {
-                failures.push(file.display().to_string());
+            if let Err(payload) = panic::catch_unwind(|| oracle(&data)) {
+                failures.push(format!(
+                    "{}: {}",
+                    file.display(),
+                    panic_message(payload.as_ref())
+                ));
             }
+            replayed += 1;
         }
     }
     assert!(
@@ -50,6 +66,7 @@ fn every_committed_input_passes_its_oracle() {
         "inputs failing their oracle:\n{}",
         failures.join("\n")
     );
+    assert!(replayed >= 4, "only {replayed} inputs replayed");
 }
 
 /// Layout bytes in the oracles' format: offset, field, flags, adjustment, num_skip, max (LE).
@@ -62,6 +79,10 @@ const FIXED_LE: u8 = 1;
 const SKIP_POLICY: u8 = 2;
 const NUM_SKIP: u8 = 4;
 const MAX: u8 = 8;
+const EXTREME_OFFSET: u8 = 16;
+const EXTREME_ADJUSTMENT: u8 = 32;
+const EXTREME_NUM_SKIP: u8 = 64;
+const EXTREME_MAX: u8 = 128;
 
 #[allow(clippy::cast_sign_loss)] // an i8 adjustment is stored as its byte
 const fn layout(
@@ -80,7 +101,8 @@ const fn layout(
     }
 }
 
-const LAYOUTS: [Layout; 14] = [
+/// Layouts the builder accepts: every documented option, at least once.
+const LAYOUTS: [Layout; 17] = [
     layout("default", 0, 4, 0, 0, 0, 0),
     layout("u32-le", 0, 4, FIXED_LE, 0, 0, 0),
     layout("u8", 0, 1, 0, 0, 0, 0),
@@ -90,79 +112,78 @@ const LAYOUTS: [Layout; 14] = [
     layout("u24-in-5-byte-head-kept", 0, 3, NUM_SKIP, 5, 0, 0),
     layout("offset1-u16-adj1-skip3", 1, 2, NUM_SKIP, 1, 3, 0),
     layout("offset1-u16-adj-3-skip3", 1, 2, NUM_SKIP, -3, 3, 0),
+    layout("offset2-u16-keep-prefix-skip1", 2, 2, NUM_SKIP, 3, 1, 0),
     layout("u24-gap-skip4", 0, 3, NUM_SKIP, 0, 4, 0),
     layout("varint", 0, 10, 0, 0, 0, 0),
     layout("varint-offset2", 2, 11, 0, 0, 0, 0),
     layout("max8-skip-policy", 0, 4, SKIP_POLICY | MAX, 0, 0, 8),
     layout("max8-error", 0, 2, MAX, 0, 0, 8),
+    layout("u8-adj-2-max300", 0, 2, MAX, -2, 0, 300),
+    layout("u64-max-2p56", 0, 8, EXTREME_MAX, 0, 0, 0x0700),
 ];
 
-fn codec_of(l: &Layout) -> lenframe::Codec {
-    // The same options the oracles' parser sets for these bytes.
-    let b = &l.bytes;
-    let mut builder = lenframe::Codec::builder()
-        .length_field_offset(usize::from(b[0]))
-        .length_adjustment(isize::from(i8::from_le_bytes([b[3]])));
-    builder = if b[1] >= 10 {
-        builder.varint()
-    } else {
-        builder.length_field_length(usize::from(b[1]))
-    };
-    if b[2] & FIXED_LE != 0 {
-        builder = builder.little_endian();
-    }
-    if b[2] & SKIP_POLICY != 0 {
-        builder = builder.oversize(lenframe::OversizePolicy::Skip);
-    }
-    if b[2] & NUM_SKIP != 0 {
-        builder = builder.num_skip(usize::from(b[4]));
-    }
-    if b[2] & MAX != 0 {
-        builder = builder.max_frame_length(usize::from(u16::from_le_bytes([b[5], b[6]])));
-    }
-    builder
-        .build()
-        .unwrap_or_else(|e| panic!("{}: {e}", l.name))
-}
+/// Layouts the builder must refuse (and the decode oracle checks which `ConfigError`), or that
+/// sit at the edge of what it accepts.
+const EDGE_LAYOUTS: [Layout; 8] = [
+    layout("config-field-0", 0, 0, 0, 0, 0, 0),
+    layout("config-field-9", 0, 9, 0, 0, 0, 0),
+    layout("config-varint-num-skip", 0, 10, NUM_SKIP, 0, 0, 0),
+    layout("config-max-over-u16-field", 0, 2, MAX, 0, 0, u16::MAX),
+    layout("config-offset-usize-max", 0, 4, EXTREME_OFFSET, 0, 0, 0),
+    layout(
+        "config-adjustment-isize-min",
+        0,
+        4,
+        EXTREME_ADJUSTMENT,
+        0,
+        0,
+        0,
+    ),
+    layout("config-max-usize-max-u64", 0, 8, EXTREME_MAX, 0, 0, 0),
+    layout(
+        "edge-num-skip-huge-max-0",
+        0,
+        4,
+        EXTREME_NUM_SKIP | MAX,
+        0,
+        2,
+        0,
+    ),
+];
 
-/// Streams for a layout: name and bytes.
-fn streams(l: &Layout) -> Vec<(String, Vec<u8>)> {
-    let codec = codec_of(l);
-    let encode = |payloads: &[&[u8]]| {
-        let mut wire = BytesMut::new();
-        for p in payloads {
-            let prefix = vec![0xCA; codec.prefix_len()];
-            let gap = vec![0xFE; codec.gap_len()];
-            // A payload the layout cannot carry (too short for a positive adjustment) is left
-            // out; a failed encode writes nothing.
-            let _ = codec.encode_parts(&prefix, &gap, p, &mut wire);
-        }
-        wire.to_vec()
-    };
-    let max_payload = vec![0x4D; codec.max_frame_length().min(300)];
-    let hello = encode(&[b"hello", b"jason", b"kevin"]);
-    let mut out = vec![
-        ("empty".to_string(), Vec::new()),
-        ("hello-jason-kevin".to_string(), hello.clone()),
-        (
-            "truncated-header".to_string(),
-            hello[..codec.prefix_len() + 1].to_vec(),
-        ),
-        (
-            "truncated-body".to_string(),
-            hello[..hello.len() - 2].to_vec(),
-        ),
-        ("longest-frame".to_string(), encode(&[&max_payload, b"x"])),
-        ("all-ff-header".to_string(), vec![0xFF; 12]),
-        ("zeros".to_string(), vec![0; 12]),
-    ];
-    if codec.encode_header(0).is_ok() {
-        out.push((
-            "zero-length-frames".to_string(),
-            encode(&[b"", b"", b"a", b""]),
-        ));
+/// Streams for a layout: name and bytes. One well-formed stream carries every kind of frame the
+/// layout allows (ordinary, empty, the longest up to 300 bytes); the others break it.
+fn streams(l: &Layout) -> Vec<(&'static str, Vec<u8>)> {
+    let codec = fuzzing::layout_codec(&l.bytes).unwrap_or_else(|e| panic!("{}: {e}", l.name));
+    let longest = vec![0x4D; codec.max_frame_length().min(300)];
+    let mut frames = BytesMut::new();
+    for payload in [
+        &b"hello"[..],
+        b"jason",
+        b"kevin",
+        b"",
+        b"",
+        b"a",
+        &longest,
+        b"x",
+    ] {
+        let prefix = vec![0xCA; codec.prefix_len()];
+        let gap = vec![0xFE; codec.gap_len()];
+        // A payload the layout cannot carry (empty or too short for a positive adjustment, too
+        // long for a small limit) is left out; a failed encode writes nothing.
+        let _ = codec.encode_parts(&prefix, &gap, payload, &mut frames);
     }
-    out
+    let frames = frames.to_vec();
+    vec![
+        (
+            "truncated-header",
+            frames[..codec.prefix_len() + 1].to_vec(),
+        ),
+        ("truncated-body", frames[..frames.len() - 2].to_vec()),
+        ("frames", frames),
+        ("all-ff-header", vec![0xFF; 12]),
+        ("zeros", vec![0; 12]),
+    ]
 }
 
 fn write(target: &str, name: &str, data: &[u8]) {
@@ -171,63 +192,121 @@ fn write(target: &str, name: &str, data: &[u8]) {
     fs::write(path, data).unwrap();
 }
 
+/// An input for the stream targets: layout, schedule, (reader: an interrupt byte), stream.
+fn stream_input(target: &str, layout: &[u8; 7], stream: &[u8]) -> Vec<u8> {
+    let schedule: &[u8] = match target {
+        "decode" => &[1, 1],
+        "differential" => &[2, 3, 1],
+        _ => &[1, 7],
+    };
+    let mut data = layout.to_vec();
+    data.push(u8::try_from(schedule.len()).unwrap());
+    data.extend_from_slice(schedule);
+    if target == "reader" {
+        data.push(3); // Interrupted every third read
+    }
+    data.extend_from_slice(stream);
+    data
+}
+
 #[test]
 #[ignore = "rewrites the committed seeds; run by hand"]
 fn write_seeds() {
+    for target in ["decode", "differential", "reader"] {
+        write(
+            target,
+            "empty",
+            &stream_input(target, &LAYOUTS[0].bytes, &[]),
+        );
+    }
     for l in &LAYOUTS {
         for (stream_name, stream) in streams(l) {
             let name = format!("{}-{stream_name}", l.name);
-            for (target, schedule) in [
-                ("decode", &[1u8, 1][..]),
-                ("differential", &[2, 3, 1][..]),
-                ("reader", &[1, 7][..]),
-            ] {
-                let mut data = l.bytes.to_vec();
-                data.push(u8::try_from(schedule.len()).unwrap());
-                data.extend_from_slice(schedule);
-                if target == "reader" {
-                    data.push(3); // Interrupted every third read
-                }
-                data.extend_from_slice(&stream);
-                write(target, &name, &data);
+            for target in ["decode", "differential", "reader"] {
+                write(target, &name, &stream_input(target, &l.bytes, &stream));
             }
         }
-        // roundtrip: frames as [len][bytes].
+        // roundtrip: frames as [len][bytes]; 0xFF the longest payload, 0xFE one byte more.
         let mut data = l.bytes.to_vec();
         data.extend_from_slice(&[2, 1, 5]);
         for word in [&b"hello"[..], b"", b"jason", b"kevin", &[0x4D; 200]] {
             data.push(u8::try_from(word.len()).unwrap());
             data.extend_from_slice(word);
         }
+        data.extend_from_slice(&[0xFF, 0xFE, 0]);
         write("roundtrip", l.name, &data);
     }
-    // Hand-made edge cases in the decoder's format.
-    let edges: [(&str, &[u8]); 6] = [
-        ("varint-127-128", b"\x00\x0a\x00\x00\x00\x00\x00\x00\x7f"),
+    for l in &EDGE_LAYOUTS {
+        let stream = b"\x00\x00\x00\x05hello\x00\x00\x00\x00";
+        for target in ["decode", "reader"] {
+            write(target, l.name, &stream_input(target, &l.bytes, stream));
+        }
+        write(
+            "roundtrip",
+            l.name,
+            &[&l.bytes[..], b"\x00\x05hello\xFF"].concat(),
+        );
+    }
+    // Hand-made streams: varints at their edges, the header traps, the skip policy, and each
+    // documented difference from tokio-util (docs/differences-from-tokio-util.md).
+    let varint = layout("", 0, 10, 0, 0, 0, 0).bytes;
+    let default = layout("", 0, 4, 0, 0, 0, 0).bytes;
+    let edges: Vec<(&str, [u8; 7], Vec<u8>)> = vec![
         (
-            "varint-overlong",
-            b"\x00\x0a\x00\x00\x00\x00\x00\x00\x80\x00",
+            "varint-127-then-128",
+            varint,
+            [&[0x7F][..], &[1; 127], &[0x80, 0x01], &[2; 128]].concat(),
         ),
+        ("varint-overlong", varint, vec![0x80, 0x00]),
         (
             "varint-overflow",
-            b"\x00\x0a\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01",
+            varint,
+            [&[0xFF; 10][..], &[0x01]].concat(),
         ),
+        ("varint-u64-max", varint, [&[0xFF; 9][..], &[0x01]].concat()),
         (
-            "num-skip-0-zero-length-spin",
-            b"\x00\x02\x04\x00\x00\x00\x00\x00\x00\x00",
+            "u64-max-length-plus-1",
+            layout("", 0, 8, 0, 1, 0, 0).bytes,
+            vec![0xFF; 8],
         ),
+        ("announces-8mib", default, b"\x00\x7f\xff\xffhello".to_vec()),
         (
-            "u64-max-length",
-            b"\x00\x08\x00\x01\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff",
+            "skip-policy-discard-then-frame",
+            layout("", 0, 1, SKIP_POLICY | MAX, 0, 0, 2).bytes,
+            b"\x05abcde\x02ok".to_vec(),
         ),
+        // 1: num_skip(0), and 00 00 ends inside its 2-byte header.
         (
-            "announces-8mib",
-            b"\x00\x04\x00\x00\x00\x00\x00\x00\x00\x7f\xff\xffhello",
+            "diff1-num-skip-0-zero-length-spin",
+            layout("", 0, 2, NUM_SKIP, 0, 0, 0).bytes,
+            vec![0, 0],
+        ),
+        // 2: u8, adjustment -2: raw 254 is over tokio-util's limit (253), the 252-byte frame
+        // within lenframe's.
+        (
+            "diff2-raw-over-limit-frame-within",
+            layout("", 0, 1, 0, -2, 0, 0).bytes,
+            [&[0xFE][..], &[0x42; 252]].concat(),
+        ),
+        // 2: u8, adjustment +2, limit 10: raw 9 is within tokio-util's limit, the 11-byte frame
+        // over lenframe's.
+        (
+            "diff2-raw-within-limit-frame-over",
+            layout("", 0, 1, MAX, 2, 0, 10).bytes,
+            b"\x09abcdefghijk".to_vec(),
+        ),
+        // 3: the stream stops right after a header announcing 5 bytes.
+        ("diff3-ends-after-header", default, vec![0, 0, 0, 5]),
+        // 3, with num_skip past the header: the header and its gap, then the end.
+        (
+            "diff3-ends-after-gap",
+            layout("", 0, 1, NUM_SKIP, 0, 3, 0).bytes,
+            vec![5, 0xFE, 0xFE],
         ),
     ];
-    for (name, data) in edges {
+    for (name, layout, stream) in &edges {
         for target in ["decode", "differential", "reader"] {
-            write(target, name, data);
+            write(target, name, &stream_input(target, layout, stream));
         }
     }
 }
