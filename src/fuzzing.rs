@@ -826,6 +826,36 @@ mod tests {
         );
     }
 
+    /// Difference 4 (docs/differences-from-tokio-util.md): not an output difference on a whole
+    /// stream, which the differential compares, but one of timing on a stalled one.
+    #[test]
+    fn a_header_is_checked_before_its_gap_arrives_where_tokio_util_waits() {
+        use tokio_util::codec::{Decoder, LengthDelimitedCodec};
+        // u8 field, num_skip 3 (a 2-byte gap), limit 4; the header announces 9 bytes.
+        let mut ours = Codec::builder()
+            .length_field_length(1)
+            .num_skip(3)
+            .max_frame_length(4)
+            .build()
+            .unwrap();
+        let mut theirs = LengthDelimitedCodec::builder()
+            .length_field_length(1)
+            .num_skip(3)
+            .max_frame_length(4)
+            .new_codec();
+        let mut buf = BytesMut::from(&[9u8][..]);
+        assert_eq!(
+            ours.decode(&mut buf),
+            Err(DecodeError::FrameTooLarge {
+                announced: 9,
+                max: 4
+            })
+        );
+        assert!(theirs.decode(&mut buf).unwrap().is_none());
+        buf.extend_from_slice(&[0, 0]);
+        assert!(theirs.decode(&mut buf).is_err());
+    }
+
     #[test]
     fn allocation_limit_is_set_during_an_oracle_only() {
         assert_eq!(allocation_limit(), DEFAULT_ALLOCATION_LIMIT);
