@@ -1,6 +1,6 @@
 //! The sticky-packet problem and its fix, over loopback TCP.
 //!
-//! `cargo run --example sticky_demo`
+//! `cargo run --example sticky`
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

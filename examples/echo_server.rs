@@ -1,0 +1,60 @@
+//! An echo server over lenframe: every frame a client sends comes back framed the same way.
+//!
+//! ```text
+//! cargo run --release --example echo_server -- --listen 127.0.0.1:0 \
+//!     [--length-field-length N] [--little-endian | --native-endian] [--varint] [--max-frame-length N]
+//! ```
+//!
+//! The first line on stdout is `listening on 127.0.0.1:PORT` (port 0 picks a free one). Each
+//! connection is served on its own thread (see `support/echo.rs` for why); stderr gets one line
+//! per connection event: connected, closed cleanly, closed mid-frame (bytes buffered and
+//! expected), rejected (an oversize header, with the announced length and the limit), failed.
+//!
+//! The listener has `SO_REUSEADDR` set (Rust's `TcpListener::bind` sets it on Unix), so a
+//! restarted server binds its port again while old connections sit in `TIME_WAIT`, instead of
+//! failing with "address already in use".
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::process::ExitCode;
+
+#[path = "support/echo.rs"]
+mod echo;
+
+fn main() -> ExitCode {
+    let options = match echo::parse_args(std::env::args().skip(1), "--listen") {
+        Ok(options) => options,
+        Err(e) => {
+            eprintln!("echo_server: {e}");
+            eprintln!(
+                "usage: echo_server --listen ADDRESS {}",
+                echo::FRAMING_FLAGS
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match TcpListener::bind(&options.addr) {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("echo_server: cannot listen on {}: {e}", options.addr);
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = match listener.local_addr() {
+        Ok(addr) => addr,
+        Err(e) => {
+            eprintln!("echo_server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // The first stdout line, flushed: a script or test waiting for it learns the port.
+    let mut stdout = std::io::stdout().lock();
+    if writeln!(stdout, "listening on {addr}")
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        return ExitCode::FAILURE;
+    }
+    drop(stdout);
+    echo::serve(&listener, &options.codec, |event| eprintln!("{event}"))
+}

@@ -1,0 +1,119 @@
+//! The example programs, run as a user runs them: `sticky` shows the problem and the fix, and
+//! `echo_client` talks to `echo_server` over loopback.
+//!
+//! `cargo test` builds the examples next to the test binaries; run the whole suite (or
+//! `cargo build --examples` first) rather than this file alone.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+/// An example's binary, built by `cargo test` in `target/<profile>/examples/`.
+fn example(name: &str) -> Command {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    // target/<profile>/deps/examples-<hash> -> target/<profile>/examples/<name>
+    let path: PathBuf = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps")
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: `cargo test` builds it (or run `cargo build --examples`)",
+        path.display()
+    );
+    Command::new(path)
+}
+
+/// Kills the server when the test ends, passing or failing.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn sticky_shows_the_glued_read_then_three_frames() {
+    let out = example("sticky").output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    for word in ["hello", "jason", "kevin"] {
+        assert!(
+            stdout.contains(&format!("read_frame() -> {word:?}")),
+            "{stdout}"
+        );
+    }
+    assert!(
+        stdout.contains("read_frame() -> None: a clean end"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn echo_client_lines_come_back_from_echo_server() {
+    let mut server = example("echo_server")
+        .args(["--listen", "127.0.0.1:0", "--length-field-length", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(server.stdout.take().unwrap());
+    let stderr = server.stderr.take().unwrap();
+    let server = Killed(server);
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let addr = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("first line: {first:?}"))
+        .to_owned();
+
+    let mut client = example("echo_client")
+        .args(["--connect", &addr, "--length-field-length", "2"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    client
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("hello\njason\n\nkevin ünïcödé\n".as_bytes())
+        .unwrap(); // dropped here: end of input
+    let out = client.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "hello\njason\n\nkevin ünïcödé\n"
+    );
+
+    // The server logs a connection's end after closing it: read its two lines, then kill it.
+    let mut log = BufReader::new(stderr).lines();
+    let mut line = || log.next().expect("a log line").unwrap();
+    let (connected, closed) = (line(), line());
+    drop(server);
+    assert!(connected.ends_with(": connected"), "{connected}");
+    assert!(
+        closed.ends_with(": closed cleanly after 4 frames"),
+        "{closed}"
+    );
+}
+
+#[test]
+fn echo_server_rejects_bad_flags_with_usage() {
+    let out = example("echo_server")
+        .args(["--listen", "127.0.0.1:0", "--length-field-length", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("length field of 0 bytes"), "{stderr}");
+    assert!(
+        stderr.contains("usage: echo_server --listen ADDRESS"),
+        "{stderr}"
+    );
+}
