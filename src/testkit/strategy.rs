@@ -5,6 +5,7 @@ use bytes::{Bytes, BytesMut};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
+use crate::testkit::IoOp;
 use crate::{Builder, Codec, ConfigError, DecodeError, Endian, OversizePolicy};
 
 /// The length field of a [`LayoutSpec`].
@@ -215,8 +216,80 @@ pub fn frames_for(codec: &Codec, cap: usize) -> BoxedStrategy<Vec<FramePlan>> {
     vec(plan, 0..8).boxed()
 }
 
-/// Chunk sizes for feeding a stream: random sizes, single bytes, or everything at once
-/// (`usize::MAX`). The feeder cycles through them.
+/// Where to cut a stream of `len` bytes: sorted, distinct positions in `1..len`, each the start
+/// of a new chunk. One of: no cut (the stream in one piece), a random set of cuts (anywhere from
+/// one to every position), or a cut after every byte. Shrinks toward fewer cuts, then toward no
+/// cut, so a failing case reports the few cuts that matter.
+///
+/// [`chunk_lengths`] turns the cuts into the chunk sizes [`feed`] and [`feed_in_chunks`] take.
+///
+/// ```
+/// use lenframe::testkit::{chunk_lengths, cuts};
+/// use proptest::strategy::{Strategy, ValueTree};
+/// use proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// for _ in 0..100 {
+///     let at = cuts(10).new_tree(&mut runner).unwrap().current();
+///     assert!(at.windows(2).all(|w| w[0] < w[1]) && at.iter().all(|&c| 0 < c && c < 10));
+///     assert_eq!(chunk_lengths(&at, 10).iter().sum::<usize>(), 10);
+/// }
+/// ```
+pub fn cuts(len: usize) -> BoxedStrategy<Vec<usize>> {
+    if len < 2 {
+        return Just(Vec::new()).boxed();
+    }
+    // Listed simplest first: proptest's unions shrink toward earlier alternatives.
+    prop_oneof![
+        1 => Just(Vec::new()),
+        6 => random_cuts(len),
+        2 => Just(every_byte(len)),
+    ]
+    .boxed()
+}
+
+/// A random set of cuts of a stream of `len` bytes: sorted, distinct positions in `1..len`, from
+/// none to all of them. Shrinks by removing cuts.
+pub fn random_cuts(len: usize) -> BoxedStrategy<Vec<usize>> {
+    if len < 2 {
+        return Just(Vec::new()).boxed();
+    }
+    let positions: Vec<usize> = (1..len).collect();
+    proptest::sample::subsequence(positions, 0..len).boxed()
+}
+
+/// Every cut of a stream of `len` bytes: `1, 2, .., len - 1` (the stream byte by byte).
+#[must_use]
+pub fn every_byte(len: usize) -> Vec<usize> {
+    (1..len).collect()
+}
+
+/// The chunk sizes between `cuts` of a stream of `len` bytes, in order (cuts outside `1..len`,
+/// repeated or out of order are ignored); none for an empty stream.
+///
+/// ```
+/// assert_eq!(lenframe::testkit::chunk_lengths(&[2, 3], 9), [2, 1, 6]);
+/// assert_eq!(lenframe::testkit::chunk_lengths(&[], 9), [9]);
+/// ```
+#[must_use]
+pub fn chunk_lengths(cuts: &[usize], len: usize) -> Vec<usize> {
+    let mut sizes = Vec::with_capacity(cuts.len() + 1);
+    let mut start = 0;
+    for &cut in cuts {
+        if cut > start && cut < len {
+            sizes.push(cut - start);
+            start = cut;
+        }
+    }
+    if len > start {
+        sizes.push(len - start);
+    }
+    sizes
+}
+
+/// Chunk sizes for feeding a stream of any length: random sizes, single bytes, or everything at
+/// once (`usize::MAX`). The feeder cycles through them. For a stream whose length is known when
+/// the strategy is built, [`cuts`] says exactly where each chunk ends.
 pub fn chunk_sizes() -> impl Strategy<Value = Vec<usize>> {
     prop_oneof![
         vec(1usize..=64, 1..16),
@@ -224,6 +297,48 @@ pub fn chunk_sizes() -> impl Strategy<Value = Vec<usize>> {
         Just(vec![usize::MAX]),
         vec(prop_oneof![Just(1usize), 1usize..=4096], 1..8),
     ]
+}
+
+/// Schedules for [`ChunkedReader`](crate::testkit::ChunkedReader) and
+/// [`ChunkedWriter`](crate::testkit::ChunkedWriter) that a blocking socket can produce: 1 to 8
+/// ops, moves of 1 to `max_move` bytes (one byte often) and `Interrupted` errors. Shrinks toward
+/// fewer ops and one-byte moves.
+///
+/// ```
+/// use lenframe::testkit::{short_io, IoOp};
+/// use proptest::strategy::{Strategy, ValueTree};
+/// use proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let schedule = short_io(64).new_tree(&mut runner).unwrap().current();
+/// assert!(schedule.iter().all(|op| matches!(op, IoOp::Limit(1..=64) | IoOp::Interrupted)));
+/// ```
+pub fn short_io(max_move: usize) -> impl Strategy<Value = Vec<IoOp>> {
+    vec(
+        prop_oneof![
+            6 => moves(max_move),
+            1 => Just(IoOp::Interrupted),
+        ],
+        1..=8,
+    )
+}
+
+/// As [`short_io`], with [`IoOp::WouldBlock`] errors too: what a non-blocking socket produces.
+/// Code under test must retry a `WouldBlock` later (and a test must bound its retries: each
+/// cycle of a schedule moves bytes at least once).
+pub fn nonblocking_io(max_move: usize) -> impl Strategy<Value = Vec<IoOp>> {
+    vec(
+        prop_oneof![
+            6 => moves(max_move),
+            1 => Just(IoOp::Interrupted),
+            2 => Just(IoOp::WouldBlock),
+        ],
+        1..=8,
+    )
+}
+
+fn moves(max_move: usize) -> impl Strategy<Value = IoOp> {
+    prop_oneof![Just(1usize), 1..=max_move.max(1)].prop_map(IoOp::Limit)
 }
 
 /// What feeding a stream produced.
