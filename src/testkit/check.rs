@@ -57,7 +57,7 @@
 //! caught every time. It runs proptest's default number of cases (256; `PROPTEST_CASES`
 //! overrides, as does [`Checker::cases`]) and persists no regression files.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 
@@ -364,22 +364,32 @@ where
         });
         let calls = Cell::new(0usize);
         let first_failure = Cell::new(None);
+        // The last failing case and its report: proptest returns that case after shrinking, so
+        // the report need not be made again (outside proptest, where a panic of the decoder
+        // would print).
+        let last_failure = RefCell::new(None);
         let result = runner.run(&strategy, |(messages, cuts)| {
             calls.set(calls.get() + 1);
-            match self.examine(&messages, &cuts).violation {
-                None => Ok(()),
-                Some(violation) => {
-                    if first_failure.get().is_none() {
-                        first_failure.set(Some(calls.get()));
-                    }
-                    Err(TestCaseError::fail(violation.to_string()))
-                }
+            let report = self.examine(&messages, &cuts);
+            let Some(violation) = &report.violation else {
+                return Ok(());
+            };
+            let reason = violation.to_string();
+            if first_failure.get().is_none() {
+                first_failure.set(Some(calls.get()));
             }
+            *last_failure.borrow_mut() = Some((messages, cuts, report));
+            Err(TestCaseError::fail(reason))
         });
         match result {
             Ok(()) => Ok(()),
             Err(TestError::Fail(reason, (messages, cuts))) => {
-                let report = self.examine(&messages, &cuts);
+                let report = match last_failure.into_inner() {
+                    Some((last, last_cuts, report)) if last == messages && last_cuts == cuts => {
+                        report
+                    }
+                    _ => self.examine(&messages, &cuts),
+                };
                 let first = first_failure.get().unwrap_or(0);
                 Err(CheckFailure {
                     violation: report.violation.unwrap_or(Violation::NotRepeatable {
@@ -583,7 +593,10 @@ impl<M: fmt::Debug> fmt::Display for Decoded<M> {
             Ending::Panicked(message) => write!(f, "then a panic: {message}")?,
             Ending::Overran => write!(f, "and still more, where the check stopped")?,
         }
-        write!(f, ", {} bytes left in the buffer", self.leftover)
+        match self.leftover {
+            1 => write!(f, ", 1 byte left in the buffer"),
+            n => write!(f, ", {n} bytes left in the buffer"),
+        }
     }
 }
 
