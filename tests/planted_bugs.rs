@@ -45,7 +45,8 @@ fn le(header: &[u8]) -> usize {
         .fold(0, |len, &byte| (len << 8) | usize::from(byte))
 }
 
-/// Runs the checker on a planted decoder with the default case count, and returns its failure.
+/// Runs the checker on a planted decoder with the default case count, and returns its failure,
+/// found early (from the default seed, every bug fails the first case).
 fn caught<D>(new_decoder: fn() -> D) -> CheckFailure<Bytes>
 where
     D: lenframe::testkit::Decode<Message = Bytes>,
@@ -54,6 +55,7 @@ where
         .run()
         .expect_err("the planted bug must be caught");
     eprintln!("{failure}");
+    assert!(failure.case <= 16, "caught late: {failure}");
     failure
 }
 
@@ -152,6 +154,7 @@ fn catches_off_by_one_length_adjustment() {
         .run()
         .expect_err("the planted bug must be caught");
     eprintln!("{failure}");
+    assert!(failure.case <= 16, "caught late: {failure}");
     assert!(
         matches!(failure.violation, Violation::OnePiece(_)),
         "{failure}"
