@@ -6,8 +6,8 @@
 //! `WouldBlock` when there is nothing to read or no room to write. [`ChunkedReader`] and
 //! [`ChunkedWriter`] wrap any reader or writer and replay a schedule of [`IoOp`]s, cycling, so
 //! every such cut is reproducible: a property test draws the schedule
-//! ([`io_schedule`](crate::testkit::io_schedule)) and shrinks it, a fuzz target takes it from
-//! its input. (The `partial-io` crate offers the same idea with a schedule that runs out; here
+//! ([`short_io`](crate::testkit::short_io), [`nonblocking_io`](crate::testkit::nonblocking_io))
+//! and shrinks it, a fuzz target takes it from its input. (The `partial-io` crate offers the same idea with a schedule that runs out; here
 //! the schedule cycles, so `[IoOp::Limit(1)]` means "one byte at a time, for ever".)
 //!
 //! ```

@@ -217,9 +217,9 @@ pub fn frames_for(codec: &Codec, cap: usize) -> BoxedStrategy<Vec<FramePlan>> {
 }
 
 /// Where to cut a stream of `len` bytes: sorted, distinct positions in `1..len`, each the start
-/// of a new chunk. One of: no cut (the stream in one piece), a random set of cuts (anywhere from
-/// one to every position), or a cut after every byte. Shrinks toward fewer cuts, then toward no
-/// cut, so a failing case reports the few cuts that matter.
+/// of a new chunk. One of: no cut (the stream in one piece), a few random cuts, many random cuts,
+/// or a cut after every byte. Whether to cut is drawn for each position on its own, so a failing
+/// case shrinks cut by cut, to cuts that are all needed (removing any one passes).
 ///
 /// [`chunk_lengths`] turns the cuts into the chunk sizes [`feed`] and [`feed_in_chunks`] take.
 ///
@@ -243,22 +243,47 @@ pub fn cuts(len: usize) -> BoxedStrategy<Vec<usize>> {
     prop_oneof![
         1 => Just(Vec::new()),
         6 => random_cuts(len),
-        2 => Just(every_byte(len)),
+        2 => cut_each_with(len, 1.0),
     ]
     .boxed()
 }
 
-/// A random set of cuts of a stream of `len` bytes: sorted, distinct positions in `1..len`, from
-/// none to all of them. Shrinks by removing cuts.
+/// Random cuts of a stream of `len` bytes: sorted, distinct positions in `1..len`, each position
+/// cut with probability 1/16 (a few cuts) or 1/2 (many). Shrinks cut by cut.
+///
+/// ```
+/// use lenframe::testkit::{chunk_lengths, random_cuts};
+/// use proptest::prelude::*;
+///
+/// proptest!(|(at in random_cuts(100))| {
+///     prop_assert!(at.len() < 100);
+///     prop_assert_eq!(chunk_lengths(&at, 100).len(), at.len() + 1);
+/// });
+/// ```
 pub fn random_cuts(len: usize) -> BoxedStrategy<Vec<usize>> {
     if len < 2 {
         return Just(Vec::new()).boxed();
     }
-    let positions: Vec<usize> = (1..len).collect();
-    proptest::sample::subsequence(positions, 0..len).boxed()
+    prop_oneof![cut_each_with(len, 1.0 / 16.0), cut_each_with(len, 0.5)].boxed()
+}
+
+/// Cuts of a stream of `len` (at least 2) bytes, each position cut with `probability`: a
+/// boolean per position, each of which shrinks to "no cut" alone.
+fn cut_each_with(len: usize, probability: f64) -> impl Strategy<Value = Vec<usize>> {
+    vec(proptest::bool::weighted(probability), len - 1).prop_map(|cut| {
+        (1..)
+            .zip(cut)
+            .filter_map(|(at, cut)| cut.then_some(at))
+            .collect()
+    })
 }
 
 /// Every cut of a stream of `len` bytes: `1, 2, .., len - 1` (the stream byte by byte).
+///
+/// ```
+/// assert_eq!(lenframe::testkit::every_byte(4), [1, 2, 3]);
+/// assert!(lenframe::testkit::every_byte(1).is_empty());
+/// ```
 #[must_use]
 pub fn every_byte(len: usize) -> Vec<usize> {
     (1..len).collect()
@@ -326,6 +351,27 @@ pub fn short_io(max_move: usize) -> impl Strategy<Value = Vec<IoOp>> {
 /// As [`short_io`], with [`IoOp::WouldBlock`] errors too: what a non-blocking socket produces.
 /// Code under test must retry a `WouldBlock` later (and a test must bound its retries: each
 /// cycle of a schedule moves bytes at least once).
+///
+/// ```
+/// use std::io::{ErrorKind, Read};
+/// use lenframe::testkit::{nonblocking_io, ChunkedReader};
+/// use proptest::prelude::*;
+///
+/// proptest!(|(schedule in nonblocking_io(16))| {
+///     let mut reader = ChunkedReader::new(&b"hello, world"[..], schedule);
+///     let mut got = Vec::new();
+///     let mut buf = [0u8; 32];
+///     // Bounded: a schedule of at most 8 ops moves a byte at least once per cycle.
+///     for _ in 0..8 * 13 {
+///         match reader.read(&mut buf) {
+///             Ok(0) => break,
+///             Ok(n) => got.extend_from_slice(&buf[..n]),
+///             Err(e) => prop_assert!(matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted)),
+///         }
+///     }
+///     prop_assert_eq!(&got[..], b"hello, world");
+/// });
+/// ```
 pub fn nonblocking_io(max_move: usize) -> impl Strategy<Value = Vec<IoOp>> {
     vec(
         prop_oneof![
