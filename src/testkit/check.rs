@@ -55,7 +55,9 @@
 //! The checker seeds its random generator with a fixed seed (or `PROPTEST_RNG_SEED`, or
 //! [`Checker::seed`]), so it checks the same cases on every run: a decoder caught once is
 //! caught every time. It runs proptest's default number of cases (256; `PROPTEST_CASES`
-//! overrides, as does [`Checker::cases`]) and persists no regression files.
+//! overrides, as does [`Checker::cases`]), shrinks a failure for up to [`SHRINK_STEPS`] cases
+//! whatever the case count (`PROPTEST_MAX_SHRINK_ITERS` overrides), and persists no regression
+//! files.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;

@@ -7,8 +7,9 @@
 //! [`ChunkedWriter`] wrap any reader or writer and replay a schedule of [`IoOp`]s, cycling, so
 //! every such cut is reproducible: a property test draws the schedule
 //! ([`short_io`](crate::testkit::short_io), [`nonblocking_io`](crate::testkit::nonblocking_io))
-//! and shrinks it, a fuzz target takes it from its input. (The `partial-io` crate offers the same idea with a schedule that runs out; here
-//! the schedule cycles, so `[IoOp::Limit(1)]` means "one byte at a time, for ever".)
+//! and shrinks it, a fuzz target takes it from its input. (The `partial-io` crate offers the
+//! same idea with a schedule that runs out; here the schedule cycles, so `[IoOp::Limit(1)]`
+//! means "one byte at a time, for ever".)
 //!
 //! ```
 //! use std::io::{ErrorKind, Read};
