@@ -580,6 +580,26 @@ fn a_vectored_write_cut_before_the_large_frame_fails_and_one_cut_inside_it_resum
     }
 }
 
+#[test]
+fn a_batch_write_cut_inside_the_new_small_frame_takes_it_and_finishes_it_on_the_next_flush() {
+    // 65 frames of 1004 wire bytes stay queued (65 260 bytes); the 66th passes 64 KiB and the
+    // batch goes out, cut 500 bytes into the 66th.
+    let frames: Vec<Vec<u8>> = (0..66u8).map(|i| vec![i; 1000]).collect();
+    let mut writer = FrameWriter::new(CutOff {
+        accept: 65 * 1004 + 500,
+        written: Vec::new(),
+    });
+    for frame in &frames {
+        writer.write_frame(frame).unwrap();
+    }
+    assert_eq!(writer.pending(), 504, "the rest of the 66th frame");
+    let err = writer.flush().unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+    writer.get_mut().accept = usize::MAX;
+    let sink = writer.into_inner().unwrap();
+    assert!(sink.written == encoded(&frames), "the wire differs");
+}
+
 /// Accepts nothing: `Ok(0)` forever.
 #[derive(Debug)]
 struct Full;
