@@ -93,8 +93,11 @@ proptest! {
         let wire = encoded(&frames);
         let mut budget = 8 * (wire.len() + frames.len() + 2);
         let mut writer = FrameWriter::new(ChunkedWriter::new(Vec::new(), write_schedule));
-        for frame in &frames {
+        for (i, frame) in frames.iter().enumerate() {
             retry(&mut budget, || writer.write_frame(frame)).unwrap();
+            // Nothing lost or duplicated so far: sent plus pending is the frames taken.
+            let taken = writer.get_ref().get_ref().len() + writer.pending();
+            prop_assert_eq!(taken, encoded(&frames[..=i]).len(), "after frame {}", i);
         }
         retry(&mut budget, || writer.flush()).unwrap();
         let sink = writer.into_inner().unwrap().into_inner();
