@@ -94,10 +94,24 @@ proptest! {
         let mut budget = 8 * (wire.len() + frames.len() + 2);
         let mut writer = FrameWriter::new(ChunkedWriter::new(Vec::new(), write_schedule));
         for (i, frame) in frames.iter().enumerate() {
-            retry(&mut budget, || writer.write_frame(frame)).unwrap();
-            // Nothing lost or duplicated so far: sent plus pending is the frames taken.
-            let taken = writer.get_ref().get_ref().len() + writer.pending();
-            prop_assert_eq!(taken, encoded(&frames[..=i]).len(), "after frame {}", i);
+            // Nothing lost or duplicated, at every attempt: sent plus pending bytes are the
+            // frames taken, this one only once the call returned Ok.
+            let before = encoded(&frames[..i]).len();
+            loop {
+                let result = writer.write_frame(frame);
+                let taken = writer.get_ref().get_ref().len() + writer.pending();
+                match result {
+                    Ok(()) => {
+                        prop_assert_eq!(taken, encoded(&frames[..=i]).len(), "frame {}", i);
+                        break;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        prop_assert_eq!(taken, before, "frame {} refused but kept", i);
+                        budget = budget.checked_sub(1).expect("WouldBlock more often than the schedule allows");
+                    }
+                    Err(e) => panic!("{e}"),
+                }
+            }
         }
         retry(&mut budget, || writer.flush()).unwrap();
         let sink = writer.into_inner().unwrap().into_inner();
