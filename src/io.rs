@@ -1,15 +1,16 @@
 //! Blocking adapters over `std::io`: [`FrameReader`] and [`FrameWriter`].
 //!
 //! Over TCP, the frames come out as they were written, however the stream was cut: both sides
-//! are correct under short reads and writes and retry [`io::ErrorKind::Interrupted`].
+//! are correct under short reads and writes, retry [`io::ErrorKind::Interrupted`], and over a
+//! non-blocking socket return [`io::ErrorKind::WouldBlock`] with nothing lost: call again later.
 //!
 //! - [`FrameReader`] returns each frame as a [`Bytes`] view of its read buffer (no copy), and
 //!   reads at most [`MAX_READ_AHEAD`] bytes at a time whatever length a header announces: a
 //!   peer that announces 8 MiB and stalls costs kilobytes. Errors keep the codec's
 //!   [`DecodeError`] as their source.
 //! - [`FrameWriter`] batches small frames into one `write` and sends large payloads with a
-//!   vectored write, uncopied. Encode errors write nothing; an error of the inner writer loses
-//!   and duplicates nothing.
+//!   vectored write, uncopied. An error means the frame was not taken: retrying the call
+//!   neither loses nor duplicates it.
 //!
 //! ```
 //! use lenframe::io::{FrameReader, FrameWriter};
@@ -99,8 +100,8 @@ impl<R: Read> FrameReader<R> {
     /// After [`DecodeError::FrameDiscarded`] (the skip policy) the next call goes on with the
     /// next frame; after any other decoding error the next call returns the same error, and the
     /// bytes from the offending header on stay buffered ([`FrameReader::into_parts`]). After an
-    /// error of the inner reader (a read timeout, say), calling again resumes where it stopped:
-    /// nothing read is lost.
+    /// error of the inner reader (a read timeout, or `WouldBlock` from a non-blocking socket),
+    /// calling again resumes where it stopped: nothing read is lost.
     pub fn read_frame(&mut self) -> io::Result<Option<Bytes>> {
         loop {
             if self.eof {
@@ -235,9 +236,31 @@ impl<R> fmt::Debug for FrameReader<R> {
 /// [`FrameWriter::flush`] (or [`FrameWriter::into_inner`]) to push pending frames out; dropping
 /// the writer also tries to, ignoring errors, as `std::io::BufWriter` does.
 ///
-/// An error of the inner writer never loses or duplicates a frame: the frame that was being
-/// written has been accepted, and whatever of it (and of the frames before it) did not reach the
-/// inner writer stays pending for the next flush. Do not write it again.
+/// Errors follow `std::io::Write`'s rule: `Err` means the frame was not taken, `Ok` that it was.
+/// So a caller retries the call that failed (later, for `WouldBlock`) and nothing is lost or
+/// duplicated:
+///
+/// - When the inner writer fails before any byte of the frame reached it, the frame is taken
+///   back and the error returned; frames queued before it stay pending.
+/// - When it fails after part of the frame went out, the frame is taken (the peer holds its
+///   start, so it must be finished, not resent): the rest stays pending, `Ok` is returned, and
+///   the error is met again by the next write or flush, as `std::io::BufWriter` does.
+///
+/// ```
+/// use std::io::ErrorKind;
+/// use lenframe::io::FrameWriter;
+/// use lenframe::testkit::{ChunkedWriter, IoOp};
+///
+/// // A non-blocking socket that takes 3 bytes, then says WouldBlock, and so on.
+/// let socket = ChunkedWriter::new(Vec::new(), vec![IoOp::Limit(3), IoOp::WouldBlock]);
+/// let mut writer = FrameWriter::new(socket);
+/// writer.write_frame(b"hello")?; // queued
+/// while let Err(e) = writer.flush() {
+///     assert_eq!(e.kind(), ErrorKind::WouldBlock); // try again later
+/// }
+/// assert_eq!(writer.get_ref().get_ref(), b"\x00\x00\x00\x05hello");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 ///
 /// ```
 /// use lenframe::io::FrameWriter;
@@ -276,8 +299,8 @@ impl<W: Write> FrameWriter<W> {
     /// # Errors
     ///
     /// An [`EncodeError`](crate::EncodeError) as `InvalidInput`: nothing is queued or written.
-    /// The inner writer's error: the frame is queued all the same, and what did not go out
-    /// stays pending (see [`FrameWriter`]); flush again to retry, do not write the frame again.
+    /// The inner writer's error, when no byte of this frame reached it: the frame is not queued
+    /// (retry the call); frames queued before it stay pending. See [`FrameWriter`].
     pub fn write_frame(&mut self, payload: &[u8]) -> io::Result<()> {
         self.write_frame_parts(&[], &[], payload)
     }
@@ -307,11 +330,21 @@ impl<W: Write> FrameWriter<W> {
         gap: &[u8],
         payload: &[u8],
     ) -> io::Result<()> {
+        let queued = self.buf.len();
         if payload.len() < LARGE_PAYLOAD {
             self.codec
                 .encode_parts(prefix, gap, payload, &mut self.buf)?;
+            let frame_len = self.buf.len() - queued;
             if self.buf.len() >= WRITE_BUFFER {
-                self.flush_buf()?;
+                if let Err((e, sent)) = self.flush_buf() {
+                    if sent <= queued {
+                        // No byte of this frame went out: take it back, so a retry sends it once.
+                        self.buf.truncate(self.buf.len() - frame_len);
+                        return Err(e);
+                    }
+                    // Part of it went out: it is taken; the rest is pending and the next write
+                    // or flush meets the error again.
+                }
             }
             return Ok(());
         }
@@ -325,33 +358,43 @@ impl<W: Write> FrameWriter<W> {
         self.buf.put_slice(gap);
         let head = self.buf.split().freeze();
         let inner = self.inner.as_mut().expect("present until into_inner");
-        if let Err((e, written)) = write_all_vectored(inner, &[&head, payload]) {
-            // The peer may hold the start of the frame: keep the rest pending so that a flush
-            // after a transient error completes it and nothing is lost.
-            match written.checked_sub(head.len()) {
+        match write_all_vectored(inner, &[&head, payload]) {
+            Ok(()) => {}
+            Err((e, written)) if written <= queued => {
+                // No byte of this frame went out: take it back (a retry sends it once) and keep
+                // the unsent rest of the frames queued before it.
+                self.buf.extend_from_slice(&head[written..queued]);
+                return Err(e);
+            }
+            // The peer holds the start of this frame: it is taken, and the rest stays pending
+            // so that the next write or flush finishes it (and meets the error again).
+            Err((_, written)) => match written.checked_sub(head.len()) {
                 None => {
                     self.buf.extend_from_slice(&head[written..]);
                     self.buf.extend_from_slice(payload);
                 }
                 Some(sent) => self.buf.extend_from_slice(&payload[sent..]),
-            }
-            return Err(e);
+            },
         }
         Ok(())
     }
 
-    /// Writes the pending frames to the inner writer, without flushing it.
-    fn flush_buf(&mut self) -> io::Result<()> {
+    /// Writes the pending frames to the inner writer, without flushing it. On error, also says
+    /// how many bytes went out (they are gone from the pending buffer).
+    fn flush_buf(&mut self) -> Result<(), (io::Error, usize)> {
         let inner = self.inner.as_mut().expect("present until into_inner");
+        let mut sent = 0;
         while !self.buf.is_empty() {
             match inner.write(&self.buf) {
-                Ok(0) => return Err(write_zero()),
+                Ok(0) => return Err((write_zero(), sent)),
                 Ok(n) => {
                     // `min`: a writer claiming more than it was given must not make this panic.
-                    let _ = self.buf.split_to(n.min(self.buf.len()));
+                    let n = n.min(self.buf.len());
+                    let _ = self.buf.split_to(n);
+                    sent += n;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+                Err(e) => return Err((e, sent)),
             }
         }
         Ok(())
@@ -363,7 +406,7 @@ impl<W: Write> FrameWriter<W> {
     ///
     /// The inner writer's error; frames not yet written stay pending.
     pub fn flush(&mut self) -> io::Result<()> {
-        self.flush_buf()?;
+        self.flush_buf().map_err(|(e, _)| e)?;
         self.inner
             .as_mut()
             .expect("present until into_inner")

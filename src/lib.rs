@@ -243,7 +243,10 @@
 //! # Features
 //!
 //! - `tokio`: `Decoder` and `Encoder<Bytes>`/`Encoder<&[u8]>` for [`Codec`].
-//! - `testkit`: proptest strategies and scripted readers and writers for testing framing code.
+//! - `testkit`: a harness for any stream decoder, yours too: [`testkit::Checker`] proves a
+//!   decoder immune to sticky packets in one call (every cut of encoded message lists, shrunk to
+//!   the smallest failure), with proptest strategies (cuts, layouts, frames, IO schedules) and
+//!   readers and writers that replay short reads and writes, `Interrupted` and `WouldBlock`.
 //! - `arbitrary`: `arbitrary::Arbitrary` for the layout enums.
 //!
 //! The default build depends on `bytes` only.

@@ -1,5 +1,5 @@
-//! `FrameReader` and `FrameWriter` over readers and writers that return short reads and writes
-//! and `Interrupted` errors (`testkit::ScriptedReader`/`ScriptedWriter`).
+//! `FrameReader` and `FrameWriter` over readers and writers that return short reads and writes,
+//! `Interrupted` and `WouldBlock` errors (`testkit::ChunkedReader`/`ChunkedWriter`).
 
 use std::cell::RefCell;
 use std::io::{self, IoSlice, Read, Write};
@@ -8,7 +8,8 @@ use std::rc::Rc;
 use bytes::BytesMut;
 use lenframe::io::{FrameReader, FrameWriter};
 use lenframe::testkit::{
-    frames_for, layout, FramePlan, LayoutSpec, ScriptedReader, ScriptedWriter,
+    frames_for, layout, nonblocking_io, short_io, ChunkedReader, ChunkedWriter, FramePlan, IoOp,
+    LayoutSpec,
 };
 use lenframe::{Codec, DecodeError, OversizePolicy};
 use proptest::collection::vec;
@@ -39,13 +40,30 @@ fn layout_and_frames() -> impl Strategy<Value = (LayoutSpec, Vec<FramePlan>)> {
     })
 }
 
-/// Write sizes: short, or long enough to take a large payload in a few calls.
-fn io_sizes() -> impl Strategy<Value = Vec<usize>> {
+/// Read or write schedules: short moves, or long enough to take a large payload in a few
+/// calls, or one byte at a time; `Interrupted` errors among them.
+fn io_schedule() -> impl Strategy<Value = Vec<IoOp>> {
     prop_oneof![
-        3 => vec(1usize..40, 1..6),
-        1 => vec(1usize..70_000, 1..4),
-        1 => Just(vec![1]),
+        3 => short_io(40),
+        1 => short_io(70_000),
+        1 => Just(vec![IoOp::Limit(1)]),
     ]
+}
+
+/// Calls `op` again while it fails with `WouldBlock`, as the caller of a non-blocking socket
+/// does once the socket is ready. `budget` bounds the retries: every cycle of a schedule (at
+/// most 8 ops) moves a byte at least, so a test's retries are bounded by its bytes.
+fn retry<T>(budget: &mut usize, mut op: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+    loop {
+        match op() {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                *budget = budget
+                    .checked_sub(1)
+                    .expect("WouldBlock more often than the schedule allows");
+            }
+            other => return other,
+        }
+    }
 }
 
 fn payloads() -> impl Strategy<Value = Vec<Vec<u8>>> {
@@ -62,47 +80,67 @@ fn payloads() -> impl Strategy<Value = Vec<Vec<u8>>> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases()))]
 
-    /// Generators: `payloads` (small, large > the 8 KiB vectored threshold, empty), short write
-    /// and read sizes, `Interrupted` every n calls.
+    /// Generators: `payloads` (small, large > the 8 KiB vectored threshold, empty),
+    /// `testkit::nonblocking_io` schedules (short moves, `Interrupted`, `WouldBlock`) for the
+    /// writer and the reader. The caller retries every call that fails with `WouldBlock`, as
+    /// the caller of a non-blocking socket does: every frame arrives once, in order.
     #[test]
-    fn frames_survive_short_writes_short_reads_and_interrupts(
+    fn frames_survive_short_io_interrupts_and_would_block(
         frames in payloads(),
-        write_sizes in vec(1usize..40, 1..6),
-        read_sizes in vec(1usize..40, 1..6),
-        write_interrupt in prop_oneof![Just(0usize), 2usize..5],
-        read_interrupt in prop_oneof![Just(0usize), 2usize..5],
+        write_schedule in nonblocking_io(40),
+        read_schedule in nonblocking_io(40),
     ) {
-        let mut writer = FrameWriter::new(ScriptedWriter::new(write_sizes, write_interrupt));
-        for frame in &frames {
-            writer.write_frame(frame).unwrap();
+        let wire = encoded(&frames);
+        let mut budget = 8 * (wire.len() + frames.len() + 2);
+        let mut writer = FrameWriter::new(ChunkedWriter::new(Vec::new(), write_schedule));
+        for (i, frame) in frames.iter().enumerate() {
+            // Nothing lost or duplicated, at every attempt: sent plus pending bytes are the
+            // frames taken, this one only once the call returned Ok.
+            let before = encoded(&frames[..i]).len();
+            loop {
+                let result = writer.write_frame(frame);
+                let taken = writer.get_ref().get_ref().len() + writer.pending();
+                match result {
+                    Ok(()) => {
+                        prop_assert_eq!(taken, encoded(&frames[..=i]).len(), "frame {}", i);
+                        break;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        prop_assert_eq!(taken, before, "frame {} refused but kept", i);
+                        budget = budget.checked_sub(1).expect("WouldBlock more often than the schedule allows");
+                    }
+                    Err(e) => panic!("{e}"),
+                }
+            }
         }
-        let sink = writer.into_inner().unwrap();
-        prop_assert_eq!(&sink.written, &encoded(&frames));
+        retry(&mut budget, || writer.flush()).unwrap();
+        let sink = writer.into_inner().unwrap().into_inner();
+        prop_assert!(sink == wire, "the wire differs");
 
-        let mut reader = FrameReader::new(ScriptedReader::new(sink.written, read_sizes, read_interrupt));
+        let mut budget = 8 * (wire.len() + frames.len() + 2);
+        let mut reader = FrameReader::new(ChunkedReader::new(&sink[..], read_schedule));
         let mut got = Vec::new();
         for _ in 0..=frames.len() {
-            match reader.read_frame().unwrap() {
+            match retry(&mut budget, || reader.read_frame()).unwrap() {
                 Some(frame) => got.push(frame.to_vec()),
                 None => break,
             }
         }
         prop_assert_eq!(got, frames);
-        prop_assert_eq!(reader.read_frame().unwrap(), None);
+        prop_assert_eq!(retry(&mut budget, || reader.read_frame()).unwrap(), None);
     }
 
     /// Generators: `testkit::layout` (every layout the builder accepts: offsets, widths, byte
     /// orders, varint, adjustments, `num_skip` inside/at/past the header), `testkit::frames_for`
-    /// (prefix and gap bytes, payloads up to 20 000 bytes), `io_sizes` for writes and reads,
-    /// `Interrupted` every n calls. `write_frame_parts` writes exactly what `Codec::encode_parts`
-    /// gives, and `FrameReader` returns exactly what `Codec::decode` returns for each frame.
+    /// (prefix and gap bytes, payloads up to 20 000 bytes), `io_schedule` for writes and reads
+    /// (short and long moves, `Interrupted`). `write_frame_parts` writes exactly what
+    /// `Codec::encode_parts` gives, and `FrameReader` returns exactly what `Codec::decode`
+    /// returns for each frame.
     #[test]
     fn any_layout_survives_short_writes_short_reads_and_interrupts(
         (spec, plans) in layout_and_frames(),
-        write_sizes in io_sizes(),
-        read_sizes in io_sizes(),
-        write_interrupt in prop_oneof![Just(0usize), 2usize..5],
-        read_interrupt in prop_oneof![Just(0usize), 2usize..5],
+        write_schedule in io_schedule(),
+        read_schedule in io_schedule(),
     ) {
         let codec = spec.build().unwrap();
         let mut expected_wire = BytesMut::new();
@@ -117,15 +155,15 @@ proptest! {
         }
 
         let mut writer =
-            FrameWriter::with_codec(ScriptedWriter::new(write_sizes, write_interrupt), codec.clone());
+            FrameWriter::with_codec(ChunkedWriter::new(Vec::new(), write_schedule), codec.clone());
         for plan in &plans {
             writer.write_frame_parts(&plan.prefix, &plan.gap, &plan.payload).unwrap();
         }
-        let sink = writer.into_inner().unwrap();
-        prop_assert_eq!(&sink.written[..], &expected_wire[..]);
+        let sink = writer.into_inner().unwrap().into_inner();
+        prop_assert_eq!(&sink[..], &expected_wire[..]);
 
-        let scripted = ScriptedReader::new(sink.written, read_sizes, read_interrupt);
-        let mut reader = FrameReader::with_codec(scripted, codec);
+        let chunked = ChunkedReader::new(&sink[..], read_schedule);
+        let mut reader = FrameReader::with_codec(chunked, codec);
         let mut got = Vec::new();
         for _ in 0..=plans.len() {
             match reader.read_frame().unwrap() {
@@ -146,32 +184,37 @@ fn one_byte_reads_deliver_every_frame() {
         writer.write_frame(word).unwrap();
     }
     drop(writer); // Drop writes the pending frames.
-    let reader = FrameReader::new(ScriptedReader::new(wire, vec![1], 3));
+    let one_byte_reads = vec![IoOp::Limit(1), IoOp::Limit(1), IoOp::Interrupted];
+    let reader = FrameReader::new(ChunkedReader::new(&wire[..], one_byte_reads));
     let frames: Vec<_> = reader.map(|f| f.unwrap()).collect();
     assert_eq!(frames, [&b"hello"[..], b"", b"jason", b"kevin"]);
 }
 
 #[test]
 fn small_frames_are_batched_into_one_write() {
-    let mut writer = FrameWriter::new(ScriptedWriter::new(vec![], 0));
+    let mut writer = FrameWriter::new(ChunkedWriter::new(Vec::new(), vec![]));
     for _ in 0..100 {
         writer.write_frame(b"tiny").unwrap();
     }
-    assert_eq!(writer.get_ref().writes, 0, "all pending below 64 KiB");
+    assert_eq!(
+        writer.get_ref().counts().moved,
+        0,
+        "all pending below 64 KiB"
+    );
     writer.flush().unwrap();
-    assert_eq!(writer.get_ref().writes, 1);
-    assert_eq!(writer.get_ref().written.len(), 800);
-    assert_eq!(writer.get_ref().flushes, 1);
+    assert_eq!(writer.get_ref().counts().moved, 1);
+    assert_eq!(writer.get_ref().get_ref().len(), 800);
+    assert_eq!(writer.get_ref().counts().flushes, 1);
 }
 
 #[test]
 fn a_large_body_goes_out_with_pending_frames_in_one_vectored_write() {
-    let mut writer = FrameWriter::new(ScriptedWriter::new(vec![], 0));
+    let mut writer = FrameWriter::new(ChunkedWriter::new(Vec::new(), vec![]));
     writer.write_frame(b"small").unwrap();
     let body = vec![7u8; 100_000];
     writer.write_frame(&body).unwrap();
-    assert_eq!(writer.get_ref().writes, 1);
-    let written = &writer.get_ref().written;
+    assert_eq!(writer.get_ref().counts().moved, 1);
+    let written = writer.get_ref().get_ref();
     assert_eq!(&written[..9], b"\x00\x00\x00\x05small");
     assert_eq!(&written[9..13], &100_000u32.to_be_bytes());
     assert_eq!(written.len(), 9 + 4 + 100_000);
@@ -203,7 +246,8 @@ fn skip_policy_reports_once_then_reads_on() {
     wire.extend_from_slice(&20u32.to_be_bytes());
     wire.extend_from_slice(&[0xAA; 20]);
     wire.extend_from_slice(b"\x00\x00\x00\x04next");
-    let mut reader = FrameReader::with_codec(ScriptedReader::new(wire, vec![3], 0), codec);
+    let mut reader =
+        FrameReader::with_codec(ChunkedReader::new(&wire[..], vec![IoOp::Limit(3)]), codec);
     assert_eq!(reader.read_frame().unwrap().as_deref(), Some(&b"ok"[..]));
     let err = reader.read_frame().unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::InvalidData);
@@ -237,7 +281,7 @@ fn a_stalled_8_mib_announcement_costs_kilobytes_not_megabytes() {
     // The header announces 8 MiB - 1, then the peer sends 12 bytes and stops.
     let mut wire = (8u32 * 1024 * 1024 - 1).to_be_bytes().to_vec();
     wire.extend_from_slice(&[1; 12]);
-    let mut reader = FrameReader::new(ScriptedReader::new(wire, vec![], 0));
+    let mut reader = FrameReader::new(ChunkedReader::new(&wire[..], vec![]));
     let err = reader.read_frame().unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
     assert!(
@@ -297,22 +341,36 @@ fn frames_over_64_kib_go_out_vectored_under_short_writes_and_come_back_under_sho
         .enumerate()
         .map(|(i, &len)| (0..len).map(|j| (i * 31 + j % 253) as u8).collect())
         .collect();
-    let mut writer = FrameWriter::new(ScriptedWriter::new(vec![1, 4096, 65_543, 3], 4));
+    let writes = vec![
+        IoOp::Limit(1),
+        IoOp::Limit(4096),
+        IoOp::Limit(65_543),
+        IoOp::Interrupted,
+        IoOp::Limit(3),
+    ];
+    let mut writer = FrameWriter::new(ChunkedWriter::new(Vec::new(), writes));
     for frame in &frames {
         writer.write_frame(frame).unwrap();
     }
     let sink = writer.into_inner().unwrap();
-    assert!(sink.written == encoded(&frames), "the wire differs");
-    assert!(sink.interrupts > 0 && sink.writes > 10);
+    assert!(sink.counts().interrupted > 0 && sink.counts().moved > 10);
+    let wire = sink.into_inner();
+    assert!(wire == encoded(&frames), "the wire differs");
 
-    let scripted = ScriptedReader::new(sink.written, vec![1, 70_000, 13, 65_536], 5);
-    let mut reader = FrameReader::new(scripted);
+    let reads = vec![
+        IoOp::Limit(1),
+        IoOp::Limit(70_000),
+        IoOp::Limit(13),
+        IoOp::Limit(65_536),
+        IoOp::Interrupted,
+    ];
+    let mut reader = FrameReader::new(ChunkedReader::new(&wire[..], reads));
     for (i, frame) in frames.iter().enumerate() {
         let got = reader.read_frame().unwrap().expect("a frame");
         assert!(got == frame[..], "frame {i} differs");
     }
     assert_eq!(reader.read_frame().unwrap(), None);
-    assert!(reader.get_ref().interrupts > 0);
+    assert!(reader.get_ref().counts().interrupted > 0);
 }
 
 /// Records every `write` call separately; no `write_vectored`, so std's default (first
@@ -410,7 +468,7 @@ impl Write for Flaky {
 }
 
 #[test]
-fn a_failed_batch_write_keeps_the_frame_once() {
+fn a_failed_batch_write_takes_the_frame_back_and_the_retry_sends_it_once() {
     let frames: Vec<Vec<u8>> = (0..70u8).map(|i| vec![i; 1000]).collect();
     let mut writer = FrameWriter::new(Flaky {
         fail: true,
@@ -421,7 +479,10 @@ fn a_failed_batch_write_keeps_the_frame_once() {
         if let Err(e) = writer.write_frame(frame) {
             assert_eq!(e.kind(), io::ErrorKind::BrokenPipe);
             failures += 1;
-            writer.get_mut().fail = false; // the link comes back; the frame is not resent
+            // Not taken: the frames before it stay queued, this one is gone.
+            assert_eq!(writer.pending(), 1004 * usize::from(frame[0]));
+            writer.get_mut().fail = false; // the link comes back: retry the call
+            writer.write_frame(frame).unwrap();
         }
     }
     assert_eq!(failures, 1, "the batch passes 64 KiB once");
@@ -446,18 +507,24 @@ fn a_failed_into_inner_loses_nothing() {
 }
 
 #[test]
-fn a_failed_vectored_write_keeps_the_unsent_rest_pending() {
+fn a_large_frame_failing_before_its_first_byte_is_taken_back_and_the_retry_sends_it_once() {
     let mut writer = FrameWriter::new(Flaky {
         fail: true,
         written: Vec::new(),
     });
+    writer.write_frame(b"queued").unwrap();
     let body = vec![3u8; 10_000];
     assert!(writer.write_frame(&body).is_err());
-    assert_eq!(writer.pending(), 10_004);
+    assert_eq!(
+        writer.pending(),
+        10,
+        "the queued frame stays, the large one is not taken"
+    );
     writer.get_mut().fail = false;
+    writer.write_frame(&body).unwrap();
     writer.flush().unwrap();
     assert!(
-        writer.get_ref().written == encoded(&[&body]),
+        writer.get_ref().written == encoded(&[&b"queued"[..], &body]),
         "the wire differs"
     );
 }
@@ -485,10 +552,10 @@ impl Write for CutOff {
 }
 
 #[test]
-fn a_vectored_write_cut_inside_the_header_or_the_body_resumes_at_the_cut() {
+fn a_vectored_write_cut_before_the_large_frame_fails_and_one_cut_inside_it_resumes_at_the_cut() {
     let body: Vec<u8> = (0..20_000u32).map(|i| (i % 241) as u8).collect();
-    // Cut inside the pending frame, inside the large frame's header, inside its body.
-    for cut in [3, 11, 14, 5_000] {
+    // Cut inside the pending 9-byte frame and right after it: the large frame is not taken.
+    for cut in [3, 9] {
         let mut writer = FrameWriter::new(CutOff {
             accept: usize::MAX,
             written: Vec::new(),
@@ -498,7 +565,29 @@ fn a_vectored_write_cut_inside_the_header_or_the_body_resumes_at_the_cut() {
         let err = writer.write_frame(&body).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
         assert_eq!(writer.get_ref().written.len(), cut);
+        assert_eq!(writer.pending(), 9 - cut, "cut at {cut}");
+        writer.get_mut().accept = usize::MAX;
+        writer.write_frame(&body).unwrap(); // the retry
+        let sink = writer.into_inner().unwrap();
+        assert!(
+            sink.written == encoded(&[&b"small"[..], &body]),
+            "cut at {cut}: the wire differs"
+        );
+    }
+    // Cut inside the large frame's header, inside its body: the peer holds its start, so the
+    // frame is taken, the rest stays pending and the next flush meets the error.
+    for cut in [11, 14, 5_000] {
+        let mut writer = FrameWriter::new(CutOff {
+            accept: usize::MAX,
+            written: Vec::new(),
+        });
+        writer.write_frame(b"small").unwrap();
+        writer.get_mut().accept = cut;
+        writer.write_frame(&body).unwrap();
+        assert_eq!(writer.get_ref().written.len(), cut);
         assert_eq!(writer.pending(), 9 + 4 + body.len() - cut, "cut at {cut}");
+        let err = writer.flush().unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
         writer.get_mut().accept = usize::MAX;
         let sink = writer.into_inner().unwrap();
         assert!(
@@ -506,6 +595,26 @@ fn a_vectored_write_cut_inside_the_header_or_the_body_resumes_at_the_cut() {
             "cut at {cut}: the wire differs"
         );
     }
+}
+
+#[test]
+fn a_batch_write_cut_inside_the_new_small_frame_takes_it_and_finishes_it_on_the_next_flush() {
+    // 65 frames of 1004 wire bytes stay queued (65 260 bytes); the 66th passes 64 KiB and the
+    // batch goes out, cut 500 bytes into the 66th.
+    let frames: Vec<Vec<u8>> = (0..66u8).map(|i| vec![i; 1000]).collect();
+    let mut writer = FrameWriter::new(CutOff {
+        accept: 65 * 1004 + 500,
+        written: Vec::new(),
+    });
+    for frame in &frames {
+        writer.write_frame(frame).unwrap();
+    }
+    assert_eq!(writer.pending(), 504, "the rest of the 66th frame");
+    let err = writer.flush().unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+    writer.get_mut().accept = usize::MAX;
+    let sink = writer.into_inner().unwrap();
+    assert!(sink.written == encoded(&frames), "the wire differs");
 }
 
 /// Accepts nothing: `Ok(0)` forever.
@@ -524,9 +633,10 @@ impl Write for Full {
 #[test]
 fn a_writer_accepting_nothing_is_write_zero_not_a_spin() {
     let mut writer = FrameWriter::new(Full);
+    writer.write_frame(b"tiny").unwrap();
     let err = writer.write_frame(&[0u8; 9000]).unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::WriteZero);
-    assert_eq!(writer.pending(), 9004);
+    assert_eq!(writer.pending(), 8, "the large frame is not taken");
     assert_eq!(writer.flush().unwrap_err().kind(), io::ErrorKind::WriteZero);
     let err = writer.into_inner().unwrap_err();
     assert_eq!(err.error().kind(), io::ErrorKind::WriteZero);
@@ -649,4 +759,56 @@ fn a_stalled_peer_announcing_8_mib_holds_kilobytes_and_resumes() {
     reader.get_mut().resume = true;
     let frame = reader.read_frame().unwrap().expect("the whole frame");
     assert!(frame == body, "the frame differs");
+}
+
+#[test]
+fn would_block_from_the_reader_loses_nothing_and_a_later_call_returns_the_frame() {
+    let wire = encoded(&["hello", "", "jason"]);
+    // Two bytes per read, then "nothing arrived yet".
+    let schedule = vec![IoOp::Limit(2), IoOp::WouldBlock];
+    let mut reader = FrameReader::new(ChunkedReader::new(&wire[..], schedule));
+    let err = reader.read_frame().unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+    assert_eq!(reader.buffered(), 2, "the two bytes read are kept");
+    let mut frames = Vec::new();
+    let mut would_block = 1;
+    for _ in 0..64 {
+        match reader.read_frame() {
+            Ok(Some(frame)) => frames.push(frame),
+            Ok(None) => break,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => would_block += 1,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(frames, ["hello", "", "jason"]);
+    assert_eq!(would_block, reader.get_ref().counts().would_block);
+    // 22 bytes in reads of 2, each followed by WouldBlock, then the end.
+    assert_eq!(would_block, 11);
+}
+
+#[test]
+fn would_block_from_the_writer_the_retried_frame_goes_out_once() {
+    // 1000-byte frames: the batch passes 64 KiB at the 66th, and the writer takes 4000 bytes
+    // before each WouldBlock.
+    let frames: Vec<Vec<u8>> = (0..150u8).map(|i| vec![i; 1000]).collect();
+    let schedule = vec![IoOp::Limit(4000), IoOp::WouldBlock];
+    let mut writer = FrameWriter::new(ChunkedWriter::new(Vec::new(), schedule));
+    let mut retries = 0;
+    for frame in &frames {
+        loop {
+            match writer.write_frame(frame) {
+                Ok(()) => break,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => retries += 1,
+                Err(e) => panic!("{e}"),
+            }
+            assert!(retries < 1000, "no progress");
+        }
+    }
+    while let Err(e) = writer.flush() {
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+    }
+    assert!(retries > 0, "some frame was refused and retried");
+    assert!(writer.get_ref().counts().would_block > 0);
+    let wire = writer.into_inner().unwrap().into_inner();
+    assert!(wire == encoded(&frames), "the wire differs");
 }

@@ -1,196 +1,289 @@
-//! Readers and writers that behave like a congested socket: short reads, short writes, and
-//! `Interrupted` errors, on a script.
+//! Readers and writers that behave like a congested or non-blocking socket: short reads, short
+//! writes, `Interrupted` and `WouldBlock` errors, on a schedule.
 //!
 //! Framing code that is right over a `Vec<u8>` can still be wrong over TCP, where a `read`
-//! returns whatever has arrived and a `write` takes what fits. These make every such cut
-//! reproducible: the sizes cycle through a script, so a property test can draw the script and
-//! shrink it, and a fuzz target can take it from its input.
+//! returns whatever has arrived, a `write` takes what fits, and a non-blocking socket says
+//! `WouldBlock` when there is nothing to read or no room to write. [`ChunkedReader`] and
+//! [`ChunkedWriter`] wrap any reader or writer and replay a schedule of [`IoOp`]s, cycling, so
+//! every such cut is reproducible: a property test draws the schedule
+//! ([`short_io`](crate::testkit::short_io), [`nonblocking_io`](crate::testkit::nonblocking_io))
+//! and shrinks it, a fuzz target takes it from its input. (The `partial-io` crate offers the
+//! same idea with a schedule that runs out; here the schedule cycles, so `[IoOp::Limit(1)]`
+//! means "one byte at a time, for ever".)
+//!
+//! ```
+//! use std::io::{ErrorKind, Read};
+//! use lenframe::testkit::{ChunkedReader, IoOp};
+//!
+//! let schedule = vec![IoOp::Limit(3), IoOp::WouldBlock];
+//! let mut reader = ChunkedReader::new(&b"hello"[..], schedule);
+//! let mut buf = [0u8; 16];
+//! assert_eq!(reader.read(&mut buf)?, 3); // "hel"
+//! assert_eq!(reader.read(&mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);
+//! assert_eq!(reader.read(&mut buf)?, 2); // "lo": the schedule cycles
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::io::{self, IoSlice, Read, Write};
 
-/// A reader over bytes that returns at most `sizes[i]` bytes on its i-th successful read
-/// (cycling through `sizes`; a size of 0 is taken as 1, so it never fakes an end of stream),
-/// and fails with `Interrupted` every `interrupt_every` calls (0: never). After the last byte,
-/// every read returns `Ok(0)`: the end of the stream.
-///
-/// ```
-/// use std::io::{ErrorKind, Read};
-/// use lenframe::testkit::ScriptedReader;
-///
-/// let mut reader = ScriptedReader::new(b"hellojason".to_vec(), vec![3, 1], 3);
-/// let mut buf = [0u8; 16];
-/// assert_eq!(reader.read(&mut buf)?, 3); // "hel"
-/// assert_eq!(reader.read(&mut buf)?, 1); // "l"
-/// assert_eq!(reader.read(&mut buf).unwrap_err().kind(), ErrorKind::Interrupted); // 3rd call
-/// assert_eq!(reader.read(&mut buf)?, 3); // "oja": the sizes cycle
-/// assert_eq!(reader.read(&mut buf)?, 1); // "s"
-/// assert_eq!(reader.read(&mut buf).unwrap_err().kind(), ErrorKind::Interrupted); // 6th call
-/// assert_eq!(reader.read(&mut buf)?, 2); // "on", all that is left
-/// assert_eq!(reader.read(&mut buf)?, 0); // the end
-/// assert_eq!((reader.reads, reader.interrupts), (6, 2));
-/// # Ok::<(), std::io::Error>(())
-/// ```
+/// One call of a [`ChunkedReader`]'s or [`ChunkedWriter`]'s schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IoOp {
+    /// Move at most this many bytes (the inner reader or writer may move fewer). `Limit(0)` is
+    /// taken as `Limit(1)`: a read of 0 bytes would fake the end of the stream, a write of 0 a
+    /// writer that accepts nothing.
+    Limit(usize),
+    /// Fail with [`io::ErrorKind::Interrupted`], moving nothing: the caller retries at once.
+    Interrupted,
+    /// Fail with [`io::ErrorKind::WouldBlock`], moving nothing: a non-blocking socket with
+    /// nothing to read or no room to write. The caller retries later.
+    WouldBlock,
+}
+
+/// The schedule both chunked types follow: the ops cycle; a schedule with no
+/// [`IoOp::Limit`] gets `Limit(usize::MAX)` at its end, so every cycle moves bytes and a
+/// retrying caller always ends.
 #[derive(Clone, Debug)]
-pub struct ScriptedReader {
-    data: Vec<u8>,
-    pos: usize,
-    script: Script,
-    /// Reads that returned data or end of stream.
-    pub reads: usize,
+struct Schedule {
+    ops: Vec<IoOp>,
+    next: usize,
+}
+
+impl Schedule {
+    fn new(mut ops: Vec<IoOp>) -> Schedule {
+        if !ops.iter().any(|op| matches!(op, IoOp::Limit(_))) {
+            ops.push(IoOp::Limit(usize::MAX));
+        }
+        Schedule { ops, next: 0 }
+    }
+
+    /// This call's op: the most bytes it may move, or its scripted error.
+    fn next_call(&mut self, counts: &mut IoCounts) -> io::Result<usize> {
+        // `ops` is never empty (see `new`).
+        let op = self.ops[self.next];
+        self.next = (self.next + 1) % self.ops.len();
+        match op {
+            IoOp::Limit(n) => {
+                counts.moved += 1;
+                Ok(n.max(1))
+            }
+            IoOp::Interrupted => {
+                counts.interrupted += 1;
+                Err(io::Error::new(
+                    io::ErrorKind::Interrupted,
+                    "scheduled interrupt",
+                ))
+            }
+            IoOp::WouldBlock => {
+                counts.would_block += 1;
+                Err(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    "scheduled would-block",
+                ))
+            }
+        }
+    }
+}
+
+/// What a [`ChunkedReader`] or [`ChunkedWriter`] has done so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IoCounts {
+    /// Calls that reached the inner reader or writer (an [`IoOp::Limit`] call).
+    pub moved: usize,
     /// `Interrupted` errors returned.
-    pub interrupts: usize,
-}
-
-/// The schedule both scripted types follow: a size limit per successful call, cycling, and an
-/// `Interrupted` error every `interrupt_every` calls.
-#[derive(Clone, Debug, Default)]
-struct Script {
-    sizes: Vec<usize>,
-    interrupt_every: usize,
-    calls: usize,
-    served: usize,
-}
-
-impl Script {
-    fn new(sizes: Vec<usize>, interrupt_every: usize) -> Script {
-        assert_ne!(
-            interrupt_every, 1,
-            "a script that only interrupts never makes progress"
-        );
-        Script {
-            sizes,
-            interrupt_every,
-            ..Script::default()
-        }
-    }
-
-    /// The most bytes this call may move, or its scripted `Interrupted` error.
-    fn next_call(&mut self) -> io::Result<usize> {
-        self.calls += 1;
-        if self.interrupt_every > 0 && self.calls % self.interrupt_every == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::Interrupted,
-                "scripted interrupt",
-            ));
-        }
-        let limit = match self.sizes.is_empty() {
-            true => usize::MAX,
-            false => self.sizes[self.served % self.sizes.len()].max(1),
-        };
-        self.served += 1;
-        Ok(limit)
-    }
-}
-
-impl ScriptedReader {
-    /// Reads of the given sizes (cycling; empty means "everything at once"), an `Interrupted`
-    /// error every `interrupt_every` calls (0: never).
-    ///
-    /// # Panics
-    ///
-    /// When `interrupt_every` is 1: every call would fail and a retrying caller never ends.
-    pub fn new(data: impl Into<Vec<u8>>, sizes: Vec<usize>, interrupt_every: usize) -> Self {
-        ScriptedReader {
-            data: data.into(),
-            pos: 0,
-            script: Script::new(sizes, interrupt_every),
-            reads: 0,
-            interrupts: 0,
-        }
-    }
-}
-
-impl Read for ScriptedReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let limit = self
-            .script
-            .next_call()
-            .inspect_err(|_| self.interrupts += 1)?;
-        self.reads += 1;
-        let n = limit.min(buf.len()).min(self.data.len() - self.pos);
-        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
-/// A writer that records everything, accepts at most `sizes[i]` bytes on its i-th successful
-/// write (cycling; 0 is taken as 1), also for `write_vectored` (where the limit spans the
-/// slices), and fails with `Interrupted` every `interrupt_every` calls (0: never).
-///
-/// ```
-/// use std::io::{ErrorKind, IoSlice, Write};
-/// use lenframe::testkit::ScriptedWriter;
-///
-/// let mut writer = ScriptedWriter::new(vec![2, 5], 3);
-/// assert_eq!(writer.write(b"hello")?, 2);
-/// assert_eq!(writer.write_vectored(&[IoSlice::new(b"llo"), IoSlice::new(b"!!")])?, 5);
-/// assert_eq!(writer.write(b"?").unwrap_err().kind(), ErrorKind::Interrupted);
-/// assert_eq!(writer.written, b"hello!!");
-/// assert_eq!((writer.writes, writer.interrupts), (2, 1));
-/// # Ok::<(), std::io::Error>(())
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct ScriptedWriter {
-    /// Everything written so far.
-    pub written: Vec<u8>,
-    script: Script,
-    /// Successful write calls.
-    pub writes: usize,
-    /// `Interrupted` errors returned.
-    pub interrupts: usize,
-    /// `flush` calls.
+    pub interrupted: usize,
+    /// `WouldBlock` errors returned.
+    pub would_block: usize,
+    /// `flush` calls (writers only; a flush is not scheduled).
     pub flushes: usize,
 }
 
-impl ScriptedWriter {
-    /// Writes of the given sizes (cycling; empty means "everything at once"), an `Interrupted`
-    /// error every `interrupt_every` calls (0: never).
-    ///
-    /// # Panics
-    ///
-    /// When `interrupt_every` is 1: every call would fail and a retrying caller never ends.
-    pub fn new(sizes: Vec<usize>, interrupt_every: usize) -> Self {
-        ScriptedWriter {
-            script: Script::new(sizes, interrupt_every),
-            ..ScriptedWriter::default()
+/// A reader that replays a schedule of short reads, `Interrupted` and `WouldBlock` over an
+/// inner reader (for bytes in memory, `&[u8]`).
+///
+/// Each `read` takes the next [`IoOp`] (cycling): [`IoOp::Limit`] reads at most that many bytes
+/// from the inner reader, the errors return without reading. An empty schedule reads without a
+/// limit. At the inner reader's end, `Limit` calls return `Ok(0)`: the end of the stream.
+///
+/// ```
+/// use std::io::{ErrorKind, Read};
+/// use lenframe::testkit::{ChunkedReader, IoOp};
+///
+/// let schedule = vec![IoOp::Limit(3), IoOp::Limit(1), IoOp::Interrupted];
+/// let mut reader = ChunkedReader::new(&b"hellojason"[..], schedule);
+/// let mut buf = [0u8; 16];
+/// assert_eq!(reader.read(&mut buf)?, 3); // "hel"
+/// assert_eq!(reader.read(&mut buf)?, 1); // "l"
+/// assert_eq!(reader.read(&mut buf).unwrap_err().kind(), ErrorKind::Interrupted);
+/// assert_eq!(reader.read(&mut buf)?, 3); // "oja": the schedule cycles
+/// assert_eq!(reader.read(&mut buf)?, 1); // "s"
+/// assert_eq!(reader.read(&mut buf).unwrap_err().kind(), ErrorKind::Interrupted);
+/// assert_eq!(reader.read(&mut buf)?, 2); // "on", all that is left
+/// assert_eq!(reader.read(&mut buf)?, 0); // the end
+/// assert_eq!((reader.counts().moved, reader.counts().interrupted), (6, 2));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct ChunkedReader<R> {
+    inner: R,
+    schedule: Schedule,
+    counts: IoCounts,
+}
+
+impl<R: Read> ChunkedReader<R> {
+    /// Reads from `inner` following `schedule` (cycling; empty: no limit).
+    pub fn new(inner: R, schedule: Vec<IoOp>) -> Self {
+        ChunkedReader {
+            inner,
+            schedule: Schedule::new(schedule),
+            counts: IoCounts::default(),
         }
     }
 
-    fn accept(&mut self) -> io::Result<usize> {
-        let limit = self
-            .script
-            .next_call()
-            .inspect_err(|_| self.interrupts += 1)?;
-        self.writes += 1;
-        Ok(limit)
+    /// What this reader has done so far.
+    pub fn counts(&self) -> IoCounts {
+        self.counts
+    }
+
+    /// The inner reader.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
+    /// The inner reader, mutably.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
+    /// The inner reader.
+    pub fn into_inner(self) -> R {
+        self.inner
     }
 }
 
-impl Write for ScriptedWriter {
+impl<R: Read> Read for ChunkedReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let limit = self.schedule.next_call(&mut self.counts)?;
+        let n = limit.min(buf.len());
+        self.inner.read(&mut buf[..n])
+    }
+}
+
+/// A writer that replays a schedule of short writes, `Interrupted` and `WouldBlock` over an
+/// inner writer (to record what was written, a `Vec<u8>`).
+///
+/// Each `write` or `write_vectored` takes the next [`IoOp`] (cycling): [`IoOp::Limit`] passes
+/// at most that many bytes to the inner writer (spanning the slices of a vectored write), the
+/// errors return without writing. An empty schedule writes without a limit. `flush` is not
+/// scheduled: it flushes the inner writer.
+///
+/// ```
+/// use std::io::{ErrorKind, IoSlice, Write};
+/// use lenframe::testkit::{ChunkedWriter, IoOp};
+///
+/// let schedule = vec![IoOp::Limit(2), IoOp::Limit(5), IoOp::WouldBlock];
+/// let mut writer = ChunkedWriter::new(Vec::new(), schedule);
+/// assert_eq!(writer.write(b"hello")?, 2);
+/// assert_eq!(writer.write_vectored(&[IoSlice::new(b"llo"), IoSlice::new(b"!!")])?, 5);
+/// assert_eq!(writer.write(b"?").unwrap_err().kind(), ErrorKind::WouldBlock);
+/// assert_eq!(writer.get_ref(), b"hello!!");
+/// assert_eq!((writer.counts().moved, writer.counts().would_block), (2, 1));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct ChunkedWriter<W> {
+    inner: W,
+    schedule: Schedule,
+    counts: IoCounts,
+}
+
+impl<W: Write> ChunkedWriter<W> {
+    /// Writes to `inner` following `schedule` (cycling; empty: no limit).
+    pub fn new(inner: W, schedule: Vec<IoOp>) -> Self {
+        ChunkedWriter {
+            inner,
+            schedule: Schedule::new(schedule),
+            counts: IoCounts::default(),
+        }
+    }
+
+    /// What this writer has done so far.
+    pub fn counts(&self) -> IoCounts {
+        self.counts
+    }
+
+    /// The inner writer (for a `Vec<u8>`: everything written so far).
+    pub fn get_ref(&self) -> &W {
+        &self.inner
+    }
+
+    /// The inner writer, mutably.
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.inner
+    }
+
+    /// The inner writer.
+    pub fn into_inner(self) -> W {
+        self.inner
+    }
+}
+
+impl<W: Write> Write for ChunkedWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.accept()?.min(buf.len());
-        self.written.extend_from_slice(&buf[..n]);
-        Ok(n)
+        let limit = self.schedule.next_call(&mut self.counts)?;
+        self.inner.write(&buf[..limit.min(buf.len())])
     }
 
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        let mut left = self.accept()?;
-        let mut total = 0;
+        let mut left = self.schedule.next_call(&mut self.counts)?;
+        let mut limited = Vec::with_capacity(bufs.len());
         for buf in bufs {
-            let n = left.min(buf.len());
-            self.written.extend_from_slice(&buf[..n]);
-            total += n;
-            left -= n;
             if left == 0 {
                 break;
             }
+            let n = left.min(buf.len());
+            limited.push(IoSlice::new(&buf[..n]));
+            left -= n;
         }
-        Ok(total)
+        self.inner.write_vectored(&limited)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.flushes += 1;
-        Ok(())
+        self.counts.flushes += 1;
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_schedule_of_errors_alone_still_moves_bytes_every_cycle() {
+        let mut reader = ChunkedReader::new(&b"abc"[..], vec![IoOp::WouldBlock]);
+        let mut buf = [0u8; 8];
+        assert_eq!(
+            reader.read(&mut buf).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock
+        );
+        assert_eq!(reader.read(&mut buf).unwrap(), 3);
+        assert_eq!(
+            reader.read(&mut buf).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock
+        );
+        assert_eq!(reader.read(&mut buf).unwrap(), 0);
+    }
+
+    #[test]
+    fn limit_zero_moves_one_byte() {
+        let mut writer = ChunkedWriter::new(Vec::new(), vec![IoOp::Limit(0)]);
+        assert_eq!(writer.write(b"abc").unwrap(), 1);
+        assert_eq!(
+            writer
+                .write_vectored(&[IoSlice::new(b""), IoSlice::new(b"de")])
+                .unwrap(),
+            1
+        );
+        assert_eq!(writer.get_ref(), b"ad");
     }
 }

@@ -5,6 +5,7 @@ use bytes::{Bytes, BytesMut};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
+use crate::testkit::IoOp;
 use crate::{Builder, Codec, ConfigError, DecodeError, Endian, OversizePolicy};
 
 /// The length field of a [`LayoutSpec`].
@@ -215,8 +216,105 @@ pub fn frames_for(codec: &Codec, cap: usize) -> BoxedStrategy<Vec<FramePlan>> {
     vec(plan, 0..8).boxed()
 }
 
-/// Chunk sizes for feeding a stream: random sizes, single bytes, or everything at once
-/// (`usize::MAX`). The feeder cycles through them.
+/// Where to cut a stream of `len` bytes: sorted, distinct positions in `1..len`, each the start
+/// of a new chunk. One of: no cut (the stream in one piece), a few random cuts, many random cuts,
+/// or a cut after every byte. Whether to cut is drawn for each position on its own, so a failing
+/// case shrinks cut by cut, to cuts that are all needed (removing any one passes).
+///
+/// [`chunk_lengths`] turns the cuts into the chunk sizes [`feed`] and [`feed_in_chunks`] take.
+///
+/// ```
+/// use lenframe::testkit::{chunk_lengths, cuts};
+/// use proptest::strategy::{Strategy, ValueTree};
+/// use proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// for _ in 0..100 {
+///     let at = cuts(10).new_tree(&mut runner).unwrap().current();
+///     assert!(at.windows(2).all(|w| w[0] < w[1]) && at.iter().all(|&c| 0 < c && c < 10));
+///     assert_eq!(chunk_lengths(&at, 10).iter().sum::<usize>(), 10);
+/// }
+/// ```
+pub fn cuts(len: usize) -> BoxedStrategy<Vec<usize>> {
+    if len < 2 {
+        return Just(Vec::new()).boxed();
+    }
+    // Listed simplest first: proptest's unions shrink toward earlier alternatives.
+    prop_oneof![
+        1 => Just(Vec::new()),
+        6 => random_cuts(len),
+        2 => cut_each_with(len, 1.0),
+    ]
+    .boxed()
+}
+
+/// Random cuts of a stream of `len` bytes: sorted, distinct positions in `1..len`, each position
+/// cut with probability 1/16 (a few cuts) or 1/2 (many). Shrinks cut by cut.
+///
+/// ```
+/// use lenframe::testkit::{chunk_lengths, random_cuts};
+/// use proptest::prelude::*;
+///
+/// proptest!(|(at in random_cuts(100))| {
+///     prop_assert!(at.len() < 100);
+///     prop_assert_eq!(chunk_lengths(&at, 100).len(), at.len() + 1);
+/// });
+/// ```
+pub fn random_cuts(len: usize) -> BoxedStrategy<Vec<usize>> {
+    if len < 2 {
+        return Just(Vec::new()).boxed();
+    }
+    prop_oneof![cut_each_with(len, 1.0 / 16.0), cut_each_with(len, 0.5)].boxed()
+}
+
+/// Cuts of a stream of `len` (at least 2) bytes, each position cut with `probability`: a
+/// boolean per position, each of which shrinks to "no cut" alone.
+fn cut_each_with(len: usize, probability: f64) -> impl Strategy<Value = Vec<usize>> {
+    vec(proptest::bool::weighted(probability), len - 1).prop_map(|cut| {
+        (1..)
+            .zip(cut)
+            .filter_map(|(at, cut)| cut.then_some(at))
+            .collect()
+    })
+}
+
+/// Every cut of a stream of `len` bytes: `1, 2, .., len - 1` (the stream byte by byte).
+///
+/// ```
+/// assert_eq!(lenframe::testkit::every_byte(4), [1, 2, 3]);
+/// assert!(lenframe::testkit::every_byte(1).is_empty());
+/// ```
+#[must_use]
+pub fn every_byte(len: usize) -> Vec<usize> {
+    (1..len).collect()
+}
+
+/// The chunk sizes between `cuts` of a stream of `len` bytes, in order (cuts outside `1..len`,
+/// repeated or out of order are ignored); none for an empty stream.
+///
+/// ```
+/// assert_eq!(lenframe::testkit::chunk_lengths(&[2, 3], 9), [2, 1, 6]);
+/// assert_eq!(lenframe::testkit::chunk_lengths(&[], 9), [9]);
+/// ```
+#[must_use]
+pub fn chunk_lengths(cuts: &[usize], len: usize) -> Vec<usize> {
+    let mut sizes = Vec::with_capacity(cuts.len() + 1);
+    let mut start = 0;
+    for &cut in cuts {
+        if cut > start && cut < len {
+            sizes.push(cut - start);
+            start = cut;
+        }
+    }
+    if len > start {
+        sizes.push(len - start);
+    }
+    sizes
+}
+
+/// Chunk sizes for feeding a stream of any length: random sizes, single bytes, or everything at
+/// once (`usize::MAX`). The feeder cycles through them. For a stream whose length is known when
+/// the strategy is built, [`cuts`] says exactly where each chunk ends.
 pub fn chunk_sizes() -> impl Strategy<Value = Vec<usize>> {
     prop_oneof![
         vec(1usize..=64, 1..16),
@@ -224,6 +322,69 @@ pub fn chunk_sizes() -> impl Strategy<Value = Vec<usize>> {
         Just(vec![usize::MAX]),
         vec(prop_oneof![Just(1usize), 1usize..=4096], 1..8),
     ]
+}
+
+/// Schedules for [`ChunkedReader`](crate::testkit::ChunkedReader) and
+/// [`ChunkedWriter`](crate::testkit::ChunkedWriter) that a blocking socket can produce: 1 to 8
+/// ops, moves of 1 to `max_move` bytes (one byte often) and `Interrupted` errors. Shrinks toward
+/// fewer ops and one-byte moves.
+///
+/// ```
+/// use lenframe::testkit::{short_io, IoOp};
+/// use proptest::strategy::{Strategy, ValueTree};
+/// use proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let schedule = short_io(64).new_tree(&mut runner).unwrap().current();
+/// assert!(schedule.iter().all(|op| matches!(op, IoOp::Limit(1..=64) | IoOp::Interrupted)));
+/// ```
+pub fn short_io(max_move: usize) -> impl Strategy<Value = Vec<IoOp>> {
+    vec(
+        prop_oneof![
+            6 => moves(max_move),
+            1 => Just(IoOp::Interrupted),
+        ],
+        1..=8,
+    )
+}
+
+/// As [`short_io`], with [`IoOp::WouldBlock`] errors too: what a non-blocking socket produces.
+/// Code under test must retry a `WouldBlock` later (and a test must bound its retries: each
+/// cycle of a schedule moves bytes at least once).
+///
+/// ```
+/// use std::io::{ErrorKind, Read};
+/// use lenframe::testkit::{nonblocking_io, ChunkedReader};
+/// use proptest::prelude::*;
+///
+/// proptest!(|(schedule in nonblocking_io(16))| {
+///     let mut reader = ChunkedReader::new(&b"hello, world"[..], schedule);
+///     let mut got = Vec::new();
+///     let mut buf = [0u8; 32];
+///     // Bounded: a schedule of at most 8 ops moves a byte at least once per cycle.
+///     for _ in 0..8 * 13 {
+///         match reader.read(&mut buf) {
+///             Ok(0) => break,
+///             Ok(n) => got.extend_from_slice(&buf[..n]),
+///             Err(e) => prop_assert!(matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted)),
+///         }
+///     }
+///     prop_assert_eq!(&got[..], b"hello, world");
+/// });
+/// ```
+pub fn nonblocking_io(max_move: usize) -> impl Strategy<Value = Vec<IoOp>> {
+    vec(
+        prop_oneof![
+            6 => moves(max_move),
+            1 => Just(IoOp::Interrupted),
+            2 => Just(IoOp::WouldBlock),
+        ],
+        1..=8,
+    )
+}
+
+fn moves(max_move: usize) -> impl Strategy<Value = IoOp> {
+    prop_oneof![Just(1usize), 1..=max_move.max(1)].prop_map(IoOp::Limit)
 }
 
 /// What feeding a stream produced.
