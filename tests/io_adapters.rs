@@ -8,19 +8,11 @@ use std::rc::Rc;
 use bytes::BytesMut;
 use lenframe::io::{FrameReader, FrameWriter};
 use lenframe::testkit::{
-    frames_for, layout, nonblocking_io, short_io, ChunkedReader, ChunkedWriter, FramePlan, IoOp,
-    LayoutSpec,
+    cases_or, layout_and_frames, nonblocking_io, short_io, ChunkedReader, ChunkedWriter, IoOp,
 };
 use lenframe::{Codec, DecodeError, OversizePolicy};
 use proptest::collection::vec;
 use proptest::prelude::*;
-
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(256)
-}
 
 /// Encodes `frames` with the default layout, as the wire must carry them.
 fn encoded(frames: &[impl AsRef<[u8]>]) -> Vec<u8> {
@@ -31,14 +23,8 @@ fn encoded(frames: &[impl AsRef<[u8]>]) -> Vec<u8> {
     wire.to_vec()
 }
 
-/// A layout and frames valid for it, payloads up to 20 000 bytes (past the 8 KiB vectored-write
-/// threshold).
-fn layout_and_frames() -> impl Strategy<Value = (LayoutSpec, Vec<FramePlan>)> {
-    layout().prop_flat_map(|spec| {
-        let codec = spec.build().expect("layout() only yields valid layouts");
-        (Just(spec), frames_for(&codec, 20_000))
-    })
-}
+/// Payloads up to 20 000 bytes: past the 8 KiB vectored-write threshold.
+const PAYLOAD_CAP: usize = 20_000;
 
 /// Read or write schedules: short moves, or long enough to take a large payload in a few
 /// calls, or one byte at a time; `Interrupted` errors among them.
@@ -78,7 +64,7 @@ fn payloads() -> impl Strategy<Value = Vec<Vec<u8>>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(ProptestConfig::with_cases(cases_or(256)))]
 
     /// Generators: `payloads` (small, large > the 8 KiB vectored threshold, empty),
     /// `testkit::nonblocking_io` schedules (short moves, `Interrupted`, `WouldBlock`) for the
@@ -138,7 +124,7 @@ proptest! {
     /// returns for each frame.
     #[test]
     fn any_layout_survives_short_writes_short_reads_and_interrupts(
-        (spec, plans) in layout_and_frames(),
+        (spec, plans) in layout_and_frames(PAYLOAD_CAP),
         write_schedule in io_schedule(),
         read_schedule in io_schedule(),
     ) {

@@ -4,20 +4,16 @@
 
 use bytes::BytesMut;
 use lenframe::testkit::{
-    chunk_sizes, feed_in_chunks, frames_for, layout, FieldSpec, FramePlan, LayoutSpec,
+    cases_or, chunk_sizes, feed_in_chunks, frames_for, layout, layout_and_frames, FieldSpec,
+    FramePlan, LayoutSpec,
 };
 use lenframe::{Codec, DecodeError, OversizePolicy, MAX_READ_AHEAD};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
 /// Cases per property; `PROPTEST_CASES` overrides.
-const CASES: u32 = 512;
-
 fn config() -> Config {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok());
-    Config::with_cases(cases.unwrap_or(CASES))
+    Config::with_cases(cases_or(512))
 }
 
 /// Encodes `plans`, and computes each frame's expected decoding from its wire bytes and the
@@ -43,19 +39,12 @@ fn encode(spec: &LayoutSpec, codec: &Codec, plans: &[FramePlan]) -> (Vec<u8>, Ve
     (wire.to_vec(), expected)
 }
 
-fn layout_and_frames() -> impl Strategy<Value = (LayoutSpec, Vec<FramePlan>)> {
-    layout().prop_flat_map(|spec| {
-        let codec = spec.build().expect("layout() only yields valid layouts");
-        (Just(spec), frames_for(&codec, 600))
-    })
-}
-
 proptest! {
     #![proptest_config(config())]
 
     #[test]
     fn any_cut_of_the_stream_yields_the_frames_sent(
-        (spec, plans) in layout_and_frames(),
+        (spec, plans) in layout_and_frames(600),
         sizes in chunk_sizes(),
     ) {
         let mut codec = spec.build().unwrap();
@@ -69,7 +58,7 @@ proptest! {
 
     #[test]
     fn every_single_byte_cut_and_one_chunk_agree(
-        (spec, plans) in layout_and_frames(),
+        (spec, plans) in layout_and_frames(600),
     ) {
         let (wire, expected) = encode(&spec, &spec.build().unwrap(), &plans);
         for sizes in [vec![1], vec![usize::MAX]] {
@@ -81,7 +70,7 @@ proptest! {
 
     #[test]
     fn cuts_at_frame_boundaries_yield_one_frame_per_chunk(
-        (spec, plans) in layout_and_frames(),
+        (spec, plans) in layout_and_frames(600),
     ) {
         let codec = spec.build().unwrap();
         let mut sizes = Vec::new();

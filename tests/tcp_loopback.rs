@@ -17,7 +17,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use lenframe::io::{FrameReader, FrameWriter};
-use lenframe::testkit::{chunk_sizes, feed_in_chunks, frames_for, layout, FramePlan, LayoutSpec};
+use lenframe::testkit::{cases_or, chunk_sizes, feed_in_chunks, layout_and_frames};
 use lenframe::{Codec, DecodeError};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -167,17 +167,7 @@ fn many_frames_of_many_sizes_arrive_in_order() {
 }
 
 fn proptest_config() -> Config {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok());
-    Config::with_cases(cases.unwrap_or(64))
-}
-
-fn layout_and_frames() -> impl Strategy<Value = (LayoutSpec, Vec<FramePlan>)> {
-    layout().prop_flat_map(|spec| {
-        let codec = spec.build().expect("layout() only yields valid layouts");
-        (Just(spec), frames_for(&codec, 3000))
-    })
+    Config::with_cases(cases_or(64))
 }
 
 proptest! {
@@ -189,7 +179,7 @@ proptest! {
     /// them), and must return what the decoder returns from the whole stream in one piece.
     #[test]
     fn any_layout_cut_anywhere_crosses_a_real_socket_whole(
-        (spec, plans) in layout_and_frames(),
+        (spec, plans) in layout_and_frames(3000),
         sends in chunk_sizes(),
     ) {
         let codec = spec.build().unwrap();

@@ -195,6 +195,40 @@ fn payload_range(codec: &Codec, cap: usize) -> Option<(usize, usize)> {
     Some((lo, hi))
 }
 
+/// A layout from [`layout`] with a frame sequence from [`frames_for`] valid for it (payloads up
+/// to `cap` bytes).
+///
+/// ```
+/// use lenframe::testkit::layout_and_frames;
+/// use proptest::strategy::{Strategy, ValueTree};
+/// use proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let (spec, frames) = layout_and_frames(100).new_tree(&mut runner).unwrap().current();
+/// let codec = spec.build()?;
+/// let mut wire = bytes::BytesMut::new();
+/// for frame in &frames {
+///     codec.encode_parts(&frame.prefix, &frame.gap, &frame.payload, &mut wire)?;
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn layout_and_frames(cap: usize) -> impl Strategy<Value = (LayoutSpec, Vec<FramePlan>)> {
+    layout().prop_flat_map(move |spec| {
+        let codec = spec.build().expect("layout() only yields valid layouts");
+        (Just(spec), frames_for(&codec, cap))
+    })
+}
+
+/// Cases for a property: `PROPTEST_CASES` when set (so CI can scale every property at once),
+/// else `default`.
+#[must_use]
+pub fn cases_or(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Sequences of 0 to 8 frames valid for `codec`: empty payloads where the layout allows them,
 /// payloads of exactly the longest length (when the limit is small), and sizes in between
 /// (at most `cap` bytes).
