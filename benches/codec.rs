@@ -104,6 +104,33 @@ fn tokio_util(
     |buf| codec.decode(buf).expect("valid stream")
 }
 
+/// Counts the frames `Codec::frames` borrows from `wire`, checking each frame's length.
+fn borrowed(codec: &mut Codec, wire: &[u8], size: usize) -> (usize, usize) {
+    let mut frames = codec.frames(wire);
+    let mut count = 0;
+    for frame in &mut frames {
+        let frame = frame.expect("valid stream");
+        debug_assert_eq!(frame.len(), size);
+        black_box(frame);
+        count += 1;
+    }
+    (count, frames.consumed())
+}
+
+/// Feeds `wire` in `CHUNK`-byte reads into a `Vec` the caller manages: append, borrow the whole
+/// frames, drop the bytes they used.
+fn chunked_borrowed(codec: &mut Codec, wire: &[u8], size: usize) -> usize {
+    let mut buf = Vec::with_capacity(CHUNK);
+    let mut count = 0;
+    for piece in wire.chunks(CHUNK) {
+        buf.extend_from_slice(piece);
+        let (frames, consumed) = borrowed(codec, &buf, size);
+        count += frames;
+        buf.drain(..consumed);
+    }
+    count
+}
+
 fn decode(c: &mut Criterion) {
     let mut group = c.benchmark_group("decode");
     for size in FRAME_SIZES {
@@ -122,6 +149,15 @@ fn decode(c: &mut Criterion) {
                 },
                 BatchSize::LargeInput,
             );
+        });
+        group.bench_function(BenchmarkId::new("lenframe-borrowed", size), |b| {
+            let mut codec = Codec::new();
+            b.iter(|| {
+                assert_eq!(
+                    borrowed(&mut codec, &stream.wire, size),
+                    (stream.count, stream.wire.len())
+                );
+            });
         });
         group.bench_function(BenchmarkId::new("tokio-util", size), |b| {
             let mut codec = LengthDelimitedCodec::new();
@@ -145,6 +181,15 @@ fn decode_chunked(c: &mut Criterion) {
             b.iter(|| {
                 assert_eq!(
                     chunked_owned(&stream.wire, size, lenframe_owned(&mut codec)),
+                    stream.count
+                );
+            });
+        });
+        group.bench_function(BenchmarkId::new("lenframe-borrowed", size), |b| {
+            let mut codec = Codec::new();
+            b.iter(|| {
+                assert_eq!(
+                    chunked_borrowed(&mut codec, &stream.wire, size),
                     stream.count
                 );
             });

@@ -254,6 +254,7 @@
 mod builder;
 mod codec;
 mod error;
+mod frames;
 mod header;
 pub mod io;
 
@@ -270,4 +271,5 @@ pub mod fuzzing;
 pub use builder::{Builder, LengthFieldType, OversizePolicy, DEFAULT_MAX_FRAME_LENGTH};
 pub use codec::{Codec, MAX_READ_AHEAD};
 pub use error::{ConfigError, DecodeError, EncodeError};
+pub use frames::Frames;
 pub use header::{Endian, Header};
