@@ -4,7 +4,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::builder::{Builder, Layout, OversizePolicy};
 use crate::error::{DecodeError, EncodeError};
-use crate::header::{Header, LengthField};
+use crate::header::{Header, LengthField, MAX_FIELD_BYTES};
 
 /// Most the decoder asks the buffer to grow by at once, beyond the bytes already buffered,
 /// however long the announced frame: memory follows what arrived, not what was announced.
@@ -411,6 +411,25 @@ impl Codec {
     ///
     /// [`EncodeError::FrameTooLarge`] or [`EncodeError::LengthNotRepresentable`].
     pub fn encode_header(&self, payload_len: usize) -> Result<Header, EncodeError> {
+        Ok(Header::new(
+            self.layout.field,
+            self.field_value(payload_len)?,
+        ))
+    }
+
+    /// The value the length field carries for a payload of `payload_len` bytes.
+    fn field_value(&self, payload_len: usize) -> Result<u64, EncodeError> {
+        let range = &self.layout.encodable;
+        if range.min <= payload_len && payload_len <= range.max {
+            // The builder worked out that every check below passes in this range.
+            return Ok(to_u64(payload_len).wrapping_add(range.bias));
+        }
+        self.field_value_checked(payload_len)
+    }
+
+    /// [`Codec::field_value`] checked step by step against the limit and the field's range, in
+    /// `u64` with checked operations: the error that names the failing number.
+    fn field_value_checked(&self, payload_len: usize) -> Result<u64, EncodeError> {
         let layout = &self.layout;
         let field = layout.field;
         // The frame the decoder will return: the payload, plus the header bytes after num_skip
@@ -447,7 +466,7 @@ impl Codec {
                     adjustment: layout.adjustment,
                     field_max,
                 })?;
-        Ok(Header::new(field, value))
+        Ok(value)
     }
 
     /// Writes one frame: the length field, then `payload`. Nothing is written on error.
@@ -473,7 +492,7 @@ impl Codec {
     /// [`EncodeError::FrameTooLarge`], [`EncodeError::LengthNotRepresentable`], or
     /// [`EncodeError::PartsMismatch`] when the layout needs a prefix or gap.
     pub fn encode(&self, payload: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
-        self.encode_parts(&[], &[], payload, dst)
+        self.put_frame(&[], &[], payload, dst)
     }
 
     /// Writes one frame of any layout: `prefix` (the `length_field_offset` bytes before the
@@ -513,12 +532,29 @@ impl Codec {
         payload: &[u8],
         dst: &mut BytesMut,
     ) -> Result<(), EncodeError> {
+        self.put_frame(prefix, gap, payload, dst)
+    }
+
+    /// The body of [`Codec::encode_parts`], inlined into it and into [`Codec::encode`] so that
+    /// `encode` is one call with its empty parts folded away.
+    #[inline(always)]
+    fn put_frame(
+        &self,
+        prefix: &[u8],
+        gap: &[u8],
+        payload: &[u8],
+        dst: &mut BytesMut,
+    ) -> Result<(), EncodeError> {
         self.check_parts(prefix, gap)?;
-        let header = self.encode_header(payload.len())?;
-        dst.reserve(prefix.len() + header.len() + gap.len() + payload.len());
-        dst.put_slice(prefix);
-        dst.put_slice(header.as_bytes());
-        dst.put_slice(gap);
+        let value = self.field_value(payload.len())?;
+        dst.reserve(prefix.len() + MAX_FIELD_BYTES + gap.len() + payload.len());
+        if !prefix.is_empty() {
+            dst.put_slice(prefix);
+        }
+        self.layout.field.put(value, dst);
+        if !gap.is_empty() {
+            dst.put_slice(gap);
+        }
         dst.put_slice(payload);
         Ok(())
     }
@@ -529,6 +565,9 @@ impl Codec {
     ///
     /// [`EncodeError::PartsMismatch`] naming the part, the expected and the supplied length.
     pub fn check_parts(&self, prefix: &[u8], gap: &[u8]) -> Result<(), EncodeError> {
+        if prefix.len() == self.layout.offset && gap.len() == self.gap_len() {
+            return Ok(());
+        }
         for (part, expected, got) in [
             ("prefix", self.prefix_len(), prefix.len()),
             ("gap", self.gap_len(), gap.len()),
@@ -553,4 +592,32 @@ fn discard_len(remaining: u64, buffered: usize) -> usize {
 /// `usize` to `u64`: lossless on every platform Rust supports (pointer width at most 64).
 pub(crate) fn to_u64(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+#[cfg(all(test, feature = "testkit"))]
+mod tests {
+    use proptest::prelude::*;
+
+    use crate::testkit::layout;
+
+    proptest! {
+        /// Generator: `testkit::layout()` (every layout the builder accepts). The range the
+        /// builder precomputes for encoding agrees with the step-by-step checks at its edges,
+        /// at the limit, and at the extremes.
+        #[test]
+        fn precomputed_encode_range_agrees_with_the_checked_path(spec in layout()) {
+            let codec = spec.build().unwrap();
+            let range = codec.layout.encodable;
+            let max = codec.max_frame_length();
+            let mut lens: Vec<usize> = (0..=20).collect();
+            for edge in [range.min, range.max, max] {
+                lens.extend((0..=2).map(|d| edge.saturating_sub(d)));
+                lens.extend((1..=2).map(|d| edge.saturating_add(d)));
+            }
+            lens.extend([usize::MAX, usize::MAX - 1]);
+            for len in lens {
+                prop_assert_eq!(codec.field_value(len), codec.field_value_checked(len), "payload {}", len);
+            }
+        }
+    }
 }
