@@ -26,7 +26,7 @@ use std::cell::Cell;
 use std::io;
 use std::ops::Range;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::io::FrameReader;
 use crate::testkit::{capacity_bound, feed, feed_in_chunks, Outcome, ScriptedReader, Step};
@@ -274,6 +274,89 @@ fn run(mut codec: Codec, stream: &[u8], sizes: &[usize]) -> Outcome {
     feed_in_chunks(&mut codec, stream, sizes)
 }
 
+/// [`feed_in_chunks`](crate::testkit::feed_in_chunks) for the borrowed path: the same chunks
+/// into a buffer this function manages as a caller of [`Codec::frames`] would (take the whole
+/// frames, drop [`Frames::consumed`](crate::Frames::consumed) bytes, keep the rest, append the
+/// next chunk), and [`Frames::finish`](crate::Frames::finish) at the end of the stream.
+///
+/// The [`Outcome`] means what `feed_in_chunks`' does, so the two compare field by field: a
+/// frame's span runs from the position before the `next` call that returned it to the position
+/// after. Checks on the way (panicking): every frame ends the bytes its call consumed; whenever
+/// the iterator ends without a fatal error, fewer than `codec.max_wire_length()` bytes are left
+/// unconsumed; a fatal error repeats, consuming nothing, when `frames` is called again on the
+/// bytes left (the call that first returned it may have finished a discard before it).
+pub fn feed_borrowed(codec: &mut Codec, stream: &[u8], sizes: &[usize]) -> Outcome {
+    let mut out = Outcome {
+        frames: Vec::new(),
+        spans: Vec::new(),
+        errors: Vec::new(),
+        leftover: 0,
+    };
+    out.leftover = feed(stream, sizes, |buf, at_eof, fed| {
+        // Stream position of the buffer's first byte.
+        let base = fed - buf.len();
+        let mut frames = codec.frames(buf);
+        let mut fatal = None;
+        let mut before = 0;
+        while let Some(item) = frames.next() {
+            let after = frames.consumed();
+            match item {
+                Ok(frame) => {
+                    let used = &buf[before..after];
+                    assert!(
+                        frame.len() <= used.len()
+                            && used.as_ptr_range().end == frame.as_ptr_range().end,
+                        "a frame is not the end of the bytes its call consumed"
+                    );
+                    out.frames.push(Bytes::copy_from_slice(frame));
+                    out.spans.push((base + before, base + after));
+                }
+                // The call may have finished discarding an oversize frame first: only the
+                // offending header must stay, which the repeat below checks.
+                Err(e) if e.is_fatal() => fatal = Some(e),
+                Err(e) => out.errors.push(e),
+            }
+            before = after;
+        }
+        let consumed = frames.consumed();
+        let end = if at_eof && fatal.is_none() {
+            frames.finish().err()
+        } else {
+            None
+        };
+        buf.advance(consumed);
+        if let Some(e) = fatal {
+            let mut again = codec.frames(buf);
+            assert_eq!(
+                again.next(),
+                Some(Err(e.clone())),
+                "a fatal error did not repeat"
+            );
+            assert_eq!(again.consumed(), 0, "a repeated fatal error consumed input");
+            out.errors.push(e);
+            return Step::Stop;
+        }
+        if let Some(e) = end {
+            let again = codec.frames(buf).finish();
+            assert_eq!(
+                again,
+                Err(e.clone()),
+                "an end-of-stream error did not repeat"
+            );
+            out.errors.push(e);
+            return Step::Stop;
+        }
+        assert!(
+            buf.len() < codec.max_wire_length(),
+            "frames waits with {} bytes unconsumed, max wire length {}",
+            buf.len(),
+            codec.max_wire_length()
+        );
+        Step::More
+    });
+    out
+}
+
 fn frame_bytes(out: &Outcome) -> Vec<&[u8]> {
     out.frames.iter().map(|f| &f[..]).collect()
 }
@@ -283,7 +366,9 @@ fn frame_bytes(out: &Outcome) -> Vec<&[u8]> {
 /// Oracles: building never panics, and a field width outside 1..=8 or `num_skip` with a varint
 /// is the matching [`ConfigError`]; decoding never panics; the buffer stays within
 /// [`capacity_bound`] and below `max_wire_length` while waiting (checked by the feeder); the
-/// stream in one chunk and in the fuzzed chunks gives the same frames and errors; every frame,
+/// stream in one chunk and in the fuzzed chunks gives the same frames and errors; the borrowed
+/// path ([`Codec::frames`], through [`feed_borrowed`]) on the fuzzed chunks gives the same
+/// frames, spans, errors and leftover as the owned one; every frame,
 /// re-encoded with the same layout, gives back exactly the bytes its call consumed (under the
 /// skip policy, the end of them: the call may first have finished discarding an oversize frame).
 pub fn decode(data: &[u8]) {
@@ -318,6 +403,27 @@ pub fn decode(data: &[u8]) {
         "frames depend on the cut"
     );
     assert_eq!(whole.errors, chunked.errors, "errors depend on the cut");
+
+    // The borrowed path, on the same chunks: the same frames at the same places, the same
+    // errors, the same bytes left over.
+    let borrowed = feed_borrowed(&mut codec.clone(), stream, &sizes);
+    assert_eq!(
+        frame_bytes(&borrowed),
+        frame_bytes(&chunked),
+        "borrowed and owned frames differ"
+    );
+    assert_eq!(
+        borrowed.spans, chunked.spans,
+        "borrowed and owned spans differ"
+    );
+    assert_eq!(
+        borrowed.errors, chunked.errors,
+        "borrowed and owned errors differ"
+    );
+    assert_eq!(
+        borrowed.leftover, chunked.leftover,
+        "borrowed and owned leftovers differ"
+    );
 
     for (frame, &(start, end)) in chunked.frames.iter().zip(&chunked.spans) {
         reencode_matches(&codec, layout, frame, &stream[start..end]);
