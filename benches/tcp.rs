@@ -7,8 +7,10 @@
 //!   framing at all. `lenframe-io`: `FrameWriter::write_frame` per frame, `FrameReader::read_frame`
 //!   per frame.
 //! - `tcp-16B`: 8192 frames of 16 bytes per iteration; throughput in frames. `raw` and
-//!   `lenframe-io` as above; `write-per-frame`: each frame encoded and sent with its own
-//!   `write_all`, one syscall per frame (the tutorial's way), read by `FrameReader`.
+//!   `lenframe-io` as above; `lenframe-io-borrowed`: the same writer, frames read with
+//!   `FrameReader::read_frame_ref` (borrowed, no `Bytes`); `write-per-frame`: each frame encoded
+//!   and sent with its own `write_all`, one syscall per frame (the tutorial's way), read with
+//!   `read_frame_ref` too, so that against `lenframe-io-borrowed` only the writer differs.
 //!
 //! `cargo bench --features tokio --bench tcp -- --warm-up-time 1 --measurement-time 3`
 
@@ -74,6 +76,8 @@ enum Receiver {
     Raw,
     /// `FrameReader::read_frame` per frame.
     Framed,
+    /// `FrameReader::read_frame_ref` per frame.
+    FramedBorrowed,
 }
 
 /// Runs `iters` iterations over one connection; returns the time from the writer's start to
@@ -88,8 +92,12 @@ struct Link {
 }
 
 enum Reader {
-    Raw { stream: TcpStream, buf: Vec<u8> },
-    Framed(FrameReader<TcpStream>),
+    Raw {
+        stream: TcpStream,
+        buf: Vec<u8>,
+    },
+    /// The reader, and whether it lends frames (`read_frame_ref`).
+    Framed(FrameReader<TcpStream>, bool),
 }
 
 impl Link {
@@ -130,7 +138,8 @@ impl Link {
                 stream: server,
                 buf: vec![0; 64 * 1024],
             },
-            Receiver::Framed => Reader::Framed(FrameReader::new(server)),
+            Receiver::Framed => Reader::Framed(FrameReader::new(server), false),
+            Receiver::FramedBorrowed => Reader::Framed(FrameReader::new(server), true),
         };
         Link {
             batches: Some(batches),
@@ -158,11 +167,21 @@ impl Link {
                     left -= n;
                 }
             }
-            Reader::Framed(reader) => {
+            Reader::Framed(reader, false) => {
                 for _ in 0..iters * self.load.count {
                     let frame = reader.read_frame().expect("read frame").expect("a frame");
                     debug_assert_eq!(frame.len(), self.load.size);
                     black_box(&frame);
+                }
+            }
+            Reader::Framed(reader, true) => {
+                for _ in 0..iters * self.load.count {
+                    let frame = reader
+                        .read_frame_ref()
+                        .expect("read frame")
+                        .expect("a frame");
+                    debug_assert_eq!(frame.len(), self.load.size);
+                    black_box(frame);
                 }
             }
         }
@@ -222,7 +241,16 @@ fn small_frames(c: &mut Criterion) {
         &[
             ("raw", Sender::Raw, Receiver::Raw),
             ("lenframe-io", Sender::Framed, Receiver::Framed),
-            ("write-per-frame", Sender::WritePerFrame, Receiver::Framed),
+            (
+                "lenframe-io-borrowed",
+                Sender::Framed,
+                Receiver::FramedBorrowed,
+            ),
+            (
+                "write-per-frame",
+                Sender::WritePerFrame,
+                Receiver::FramedBorrowed,
+            ),
         ],
     );
 }

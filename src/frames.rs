@@ -153,6 +153,8 @@ impl<'buf> Frames<'_, 'buf> {
 impl<'buf> Iterator for Frames<'_, 'buf> {
     type Item = Result<&'buf [u8], DecodeError>;
 
+    // Inlined into the caller's loop, with the step it runs: see `Codec::step`.
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;

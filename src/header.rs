@@ -75,6 +75,7 @@ impl LengthField {
     ///
     /// `Ok(None)`: `src` holds only part of the field. `Ok(Some((value, width)))`: the field and
     /// the number of bytes it took.
+    #[inline]
     pub(crate) fn parse(self, src: &[u8]) -> Result<Option<(u64, usize)>, DecodeError> {
         match self {
             LengthField::Fixed { width, endian } => {
@@ -177,6 +178,7 @@ impl std::fmt::Debug for Header {
 /// The integer widths (1, 2, 4, 8) read the bytes as one array with `from_be_bytes` /
 /// `from_le_bytes` (a single load, and a byte swap for the other order); 3, 5, 6 and 7 bytes
 /// are assembled byte by byte.
+#[inline]
 fn parse_fixed(src: &[u8], width: usize, endian: Endian) -> Option<u64> {
     let big = endian == Endian::Big;
     match width {

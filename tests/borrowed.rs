@@ -5,9 +5,14 @@
 //! `testkit::chunk_sizes`, and arbitrary bytes biased towards small length values (so that
 //! headers announce short frames, oversize frames and malformed lengths alike).
 
+use std::io;
+
 use bytes::{Buf, Bytes, BytesMut};
 use lenframe::fuzzing::feed_borrowed;
-use lenframe::testkit::{chunk_sizes, feed, feed_in_chunks, frames_for, layout, LayoutSpec, Step};
+use lenframe::io::FrameReader;
+use lenframe::testkit::{
+    chunk_sizes, feed, feed_in_chunks, frames_for, layout, LayoutSpec, ScriptedReader, Step,
+};
 use lenframe::{Codec, DecodeError, OversizePolicy};
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -61,8 +66,63 @@ fn assert_paths_agree(
     Ok(())
 }
 
+/// What a `FrameReader` returned, call by call, until the end, a fatal decoding error, or 10 000
+/// calls; `borrowed[i % len]` picks `read_frame_ref` for call `i`, else `read_frame`.
+fn read_all(
+    spec: &LayoutSpec,
+    stream: &[u8],
+    sizes: &[usize],
+    borrowed: &[bool],
+) -> Vec<Result<Bytes, (io::ErrorKind, Option<DecodeError>)>> {
+    let reader = ScriptedReader::new(stream.to_vec(), sizes.to_vec(), 3);
+    let mut reader = FrameReader::with_codec(reader, spec.build().unwrap());
+    let mut out = Vec::new();
+    for call in 0..10_000 {
+        let result = if borrowed[call % borrowed.len()] {
+            reader
+                .read_frame_ref()
+                .map(|frame| frame.map(Bytes::copy_from_slice))
+        } else {
+            reader.read_frame()
+        };
+        match result {
+            Ok(Some(frame)) => out.push(Ok(frame)),
+            Ok(None) => break,
+            Err(e) => {
+                let typed = e
+                    .get_ref()
+                    .and_then(|inner| inner.downcast_ref::<DecodeError>())
+                    .cloned();
+                let fatal = typed.as_ref().is_none_or(DecodeError::is_fatal);
+                out.push(Err((e.kind(), typed)));
+                if fatal {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
 proptest! {
     #![proptest_config(config())]
+
+    /// Generator: `testkit::layout`, arbitrary bytes or encoded frames, `testkit::chunk_sizes` as
+    /// read sizes, an `Interrupted` error every third read. `read_frame_ref`, alone or mixed
+    /// call by call with `read_frame`, returns what `read_frame` alone returns.
+    #[test]
+    fn frame_reader_lends_what_it_would_give(
+        (spec, stream) in prop_oneof![
+            (layout(), arbitrary_stream()),
+            layout_and_wire(),
+        ],
+        sizes in chunk_sizes(),
+        borrowed in vec(any::<bool>(), 1..8),
+    ) {
+        let owned = read_all(&spec, &stream, &sizes, &[false]);
+        prop_assert_eq!(&read_all(&spec, &stream, &sizes, &[true]), &owned);
+        prop_assert_eq!(&read_all(&spec, &stream, &sizes, &borrowed), &owned);
+    }
 
     #[test]
     fn borrowed_and_owned_paths_agree_on_arbitrary_bytes(
