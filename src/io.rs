@@ -3,7 +3,8 @@
 //! Over TCP, the frames come out as they were written, however the stream was cut: both sides
 //! are correct under short reads and writes and retry [`io::ErrorKind::Interrupted`].
 //!
-//! - [`FrameReader`] returns each frame as a [`Bytes`] view of its read buffer (no copy), and
+//! - [`FrameReader`] returns each frame as a [`Bytes`] view of its read buffer (no copy), or
+//!   lends it as a `&[u8]` ([`FrameReader::read_frame_ref`], no reference count either), and
 //!   reads at most [`MAX_READ_AHEAD`] bytes at a time whatever length a header announces: a
 //!   peer that announces 8 MiB and stalls costs kilobytes. Errors keep the codec's
 //!   [`DecodeError`] as their source.
