@@ -86,15 +86,20 @@ impl LengthField {
     }
 
     /// Appends the field carrying `value` (at most [`LengthField::max_value`], as the caller
-    /// checked) to `dst`.
+    /// checked) to `dst`, which has room for [`MAX_FIELD_BYTES`] more bytes.
     pub(crate) fn put(self, value: u64, dst: &mut BytesMut) {
-        let mut out = [0u8; MAX_FIELD_BYTES];
-        let width = self.write(value, &mut out);
-        // All the bytes of `out`, then back to the field's end: a copy of constant length is a
-        // few moves, where one of `width` bytes is a call to memcpy. Measured on 1 MiB of 16-byte
+        let LengthField::Fixed { width, endian } = self else {
+            let mut out = [0u8; MAX_FIELD_BYTES];
+            let width = self.write(value, &mut out);
+            dst.put_slice(&out[..width]);
+            return;
+        };
+        let bytes = fixed_bytes(value, width, endian);
+        // All eight bytes, then back to the field's end: a copy of constant length is a few
+        // moves, where one of `width` bytes is a call to memcpy. Measured on 1 MiB of 16-byte
         // frames: 8.4 ns a frame with a copy of `width` bytes, 6.2 ns with this.
         let end = dst.len() + width;
-        dst.put_slice(&out);
+        dst.put_slice(&bytes);
         dst.truncate(end);
     }
 
@@ -103,13 +108,7 @@ impl LengthField {
     pub(crate) fn write(self, value: u64, out: &mut [u8; MAX_FIELD_BYTES]) -> usize {
         match self {
             LengthField::Fixed { width, endian } => {
-                // The field's bytes first, in an 8-byte array: shifted to the top for big-endian
-                // (value < 2^(8 * width), so nothing is lost), as they are for little-endian.
-                let bytes = match endian {
-                    Endian::Big => (value << (8 * (8 - width))).to_be_bytes(),
-                    Endian::Little => value.to_le_bytes(),
-                };
-                out[..8].copy_from_slice(&bytes);
+                out[..8].copy_from_slice(&fixed_bytes(value, width, endian));
                 width
             }
             LengthField::Varint => {
@@ -170,6 +169,15 @@ impl AsRef<[u8]> for Header {
 impl std::fmt::Debug for Header {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("Header").field(&self.as_bytes()).finish()
+    }
+}
+
+/// A fixed field carrying `value` (below 2^(8 * width)) in the first `width` bytes of an 8-byte
+/// array: shifted to the top for big-endian, so nothing is lost, as they are for little-endian.
+fn fixed_bytes(value: u64, width: usize, endian: Endian) -> [u8; 8] {
+    match endian {
+        Endian::Big => (value << (8 * (8 - width))).to_be_bytes(),
+        Endian::Little => value.to_le_bytes(),
     }
 }
 
