@@ -3,9 +3,11 @@
 //! open across iterations, `TCP_NODELAY` set on the writer as for every variant.
 //!
 //! - `tcp-64KiB`: 64 frames of 64 KiB (4 MiB) per iteration; throughput in bytes.
-//!   `raw`: `write_all` of the encoded stream, the reader counting bytes in 64 KiB reads, no
-//!   framing at all. `lenframe-io`: `FrameWriter::write_frame` per frame, `FrameReader::read_frame`
-//!   per frame.
+//!   `raw`: one `write_all` of the encoded stream, the reader counting bytes in 64 KiB reads, no
+//!   framing at all. `raw-per-frame`: the same bytes and reader, one `write_all` per frame's
+//!   bytes, as an application writing each message when it has it. `lenframe-io`:
+//!   `FrameWriter::write_frame` per frame, `FrameReader::read_frame` per frame. `lenframe-io-batch`:
+//!   one `FrameWriter::write_frames` for the 64 frames (one vectored write), the same reader.
 //! - `tcp-16B`: 8192 frames of 16 bytes per iteration; throughput in frames. `raw` and
 //!   `lenframe-io` as above; `lenframe-io-borrowed`: the same writer, frames read with
 //!   `FrameReader::read_frame_ref` (borrowed, no `Bytes`); `write-per-frame`: each frame encoded
@@ -63,8 +65,12 @@ impl Load {
 enum Sender {
     /// The encoded stream in one `write_all`.
     Raw,
+    /// The encoded stream, one `write_all` per frame's bytes (no framing layer).
+    RawPerFrame,
     /// `FrameWriter::write_frame` per frame, one flush per iteration.
     Framed,
+    /// One `FrameWriter::write_frames` for the iteration's frames, one flush.
+    FramedBatch,
     /// Each frame encoded alone and sent with its own `write_all`.
     WritePerFrame,
 }
@@ -112,10 +118,20 @@ impl Link {
             let mut framed = FrameWriter::new(client);
             let codec = Codec::new();
             let mut one = BytesMut::new();
+            let batch = vec![&payload[..]; load.count];
             for iters in rx {
                 for _ in 0..iters {
                     match sender {
                         Sender::Raw => raw.write_all(&wire).expect("write"),
+                        Sender::RawPerFrame => {
+                            for frame in wire.chunks(wire.len() / load.count) {
+                                raw.write_all(frame).expect("write");
+                            }
+                        }
+                        Sender::FramedBatch => {
+                            framed.write_frames(&batch).expect("write frames");
+                            framed.flush().expect("flush");
+                        }
                         Sender::Framed => {
                             for _ in 0..load.count {
                                 framed.write_frame(&payload).expect("write frame");
@@ -225,7 +241,9 @@ fn large_frames(c: &mut Criterion) {
         },
         &[
             ("raw", Sender::Raw, Receiver::Raw),
+            ("raw-per-frame", Sender::RawPerFrame, Receiver::Raw),
             ("lenframe-io", Sender::Framed, Receiver::Framed),
+            ("lenframe-io-batch", Sender::FramedBatch, Receiver::Framed),
         ],
     );
 }

@@ -386,20 +386,88 @@ impl<W: Write> FrameWriter<W> {
         self.buf.put_slice(header.as_bytes());
         self.buf.put_slice(gap);
         let head = self.buf.split().freeze();
-        let inner = self.inner.as_mut().expect("present until into_inner");
-        if let Err((e, written)) = write_all_vectored(inner, &[&head, payload]) {
-            // The peer may hold the start of the frame: keep the rest pending so that a flush
-            // after a transient error completes it and nothing is lost.
-            match written.checked_sub(head.len()) {
-                None => {
-                    self.buf.extend_from_slice(&head[written..]);
-                    self.buf.extend_from_slice(payload);
-                }
-                Some(sent) => self.buf.extend_from_slice(&payload[sent..]),
-            }
-            return Err(e);
+        self.write_parts(&[&head, payload])
+    }
+
+    /// Queues several frames (of a layout without prefix or gap, as [`FrameWriter::write_frame`])
+    /// and writes them, with the frames pending before them, in vectored writes: one `write` for
+    /// the lot when the inner writer takes it all. Payloads of 8 KiB or more are not copied (the
+    /// write alternates runs of pending bytes and headers with those payloads); smaller ones are
+    /// copied into the pending buffer, and are written with the lot when the batch holds a large
+    /// one, else left pending as by `write_frame`.
+    ///
+    /// For large frames that are at hand together, this saves a syscall a frame. Measured over
+    /// loopback TCP (benches/tcp.rs, 64 frames of 64 KiB): 2.3 ms with `write_frame` per frame,
+    /// the same as writing each frame's bytes raw with its own `write_all`, against 0.7 ms with
+    /// one `write_frames`, the same as writing all the bytes raw at once.
+    ///
+    /// ```
+    /// use lenframe::io::FrameWriter;
+    /// let big = vec![7u8; 100_000];
+    /// let mut writer = FrameWriter::new(Vec::new());
+    /// writer.write_frames(&[&b"hi"[..], &big, &big])?; // one vectored write, bodies uncopied
+    /// assert_eq!(writer.pending(), 0);
+    /// assert_eq!(writer.get_ref().len(), (4 + 2) + 2 * (4 + 100_000));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// An [`EncodeError`](crate::EncodeError) for any of the payloads, or
+    /// [`EncodeError::PartsMismatch`](crate::EncodeError::PartsMismatch) for a layout with a
+    /// prefix or gap, as `InvalidInput`: nothing is queued or written. The inner writer's error:
+    /// every frame is queued, and what did not go out stays pending, as for `write_frame`.
+    pub fn write_frames<P: AsRef<[u8]>>(&mut self, payloads: &[P]) -> io::Result<()> {
+        // Every check before anything is queued: an encode error leaves no trace.
+        self.codec.check_parts(&[], &[])?;
+        for payload in payloads {
+            self.codec.encode_header(payload.as_ref().len())?;
         }
-        Ok(())
+        // Where each large payload goes: after the pending bytes up to this offset.
+        let mut cuts: Vec<(usize, &[u8])> = Vec::new();
+        for payload in payloads {
+            let payload = payload.as_ref();
+            if payload.len() < LARGE_PAYLOAD {
+                self.codec.encode(payload, &mut self.buf)?;
+            } else {
+                let header = self.codec.encode_header(payload.len())?;
+                self.buf.put_slice(header.as_bytes());
+                cuts.push((self.buf.len(), payload));
+            }
+        }
+        if cuts.is_empty() {
+            if self.buf.len() >= WRITE_BUFFER {
+                self.flush_buf()?;
+            }
+            return Ok(());
+        }
+        let head = self.buf.split().freeze();
+        let mut parts: Vec<&[u8]> = Vec::with_capacity(2 * cuts.len() + 1);
+        let mut start = 0;
+        for (end, payload) in cuts {
+            parts.push(&head[start..end]);
+            parts.push(payload);
+            start = end;
+        }
+        parts.push(&head[start..]);
+        self.write_parts(&parts)
+    }
+
+    /// Writes `parts` in vectored writes. On an error of the inner writer, whatever of them did
+    /// not go out becomes the pending bytes: the peer may hold the start of a frame, and a flush
+    /// after a transient error completes it, so nothing is lost or duplicated.
+    fn write_parts(&mut self, parts: &[&[u8]]) -> io::Result<()> {
+        let inner = self.inner.as_mut().expect("present until into_inner");
+        let Err((e, written)) = write_all_vectored(inner, parts) else {
+            return Ok(());
+        };
+        let mut sent = written;
+        for part in parts {
+            let skip = sent.min(part.len());
+            sent -= skip;
+            self.buf.extend_from_slice(&part[skip..]);
+        }
+        Err(e)
     }
 
     /// Writes the pending frames to the inner writer, without flushing it.

@@ -5,7 +5,8 @@
 //! can arrive in many reads. The classic fix puts the length in front of every message and reads
 //! exactly that many bytes. This crate is that fix as a [`Codec`] that never touches a socket
 //! (sans IO): [`Codec::decode`] takes whatever bytes have arrived, in any cut, and returns whole
-//! frames; [`Codec::encode`] writes them.
+//! frames; [`Codec::frames`] does the same without allocating, borrowing the frames from a
+//! `&[u8]` the caller manages; [`Codec::encode`] writes them.
 //!
 //! ```
 //! use bytes::BytesMut;
