@@ -799,8 +799,9 @@ fn explain(
 }
 
 /// Target `reader`: `FrameReader` over a reader whose read sizes and `Interrupted` errors come
-/// from the input (the testkit's [`ScriptedReader`]) gives the same frames and errors as the
-/// sans-IO decoder on the whole stream.
+/// from the input (the testkit's [`ScriptedReader`]), alternating `read_frame` and
+/// `read_frame_ref` call by call, gives the same frames and errors as the sans-IO decoder on the
+/// whole stream.
 pub fn reader(data: &[u8]) {
     let _limit = AllocationLimit::set(lenframe_allocations(data.len(), data.len()));
     let mut input = Input::new(data);
@@ -821,8 +822,17 @@ pub fn reader(data: &[u8]) {
     let mut errors = Vec::new();
     // Each call returns a frame (consuming input), a recoverable error (consuming input), the
     // end, or a fatal error: bounded by the stream's length.
-    for _ in 0..=2 * stream.len() + 2 {
-        match reader.read_frame() {
+    for call in 0..=2 * stream.len() + 2 {
+        // Odd calls borrow the frame (read_frame_ref), even ones take it as Bytes: the two
+        // paths, and the switch between them, must not show.
+        let result = if call % 2 == 1 {
+            reader
+                .read_frame_ref()
+                .map(|frame| frame.map(Bytes::copy_from_slice))
+        } else {
+            reader.read_frame()
+        };
+        match result {
             Ok(Some(frame)) => frames.push(frame),
             Ok(None) => break,
             Err(e) => {
