@@ -254,6 +254,7 @@
 
 mod builder;
 mod codec;
+mod encode;
 mod error;
 mod frames;
 mod header;
