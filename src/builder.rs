@@ -284,6 +284,47 @@ pub(crate) struct Layout {
     /// Longest frame on the wire, header included: the most the decoder ever waits for.
     pub(crate) max_wire: usize,
     pub(crate) oversize: OversizePolicy,
+    /// The payload lengths the encoder accepts, and their length field values.
+    pub(crate) encodable: EncodeRange,
+}
+
+/// The payload lengths the encoder accepts under a layout, and how each becomes the length
+/// field's value: worked out once, in `i128`, so that encoding a frame is a range check and an
+/// addition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct EncodeRange {
+    /// Shortest payload; `min > max` when no payload is encodable.
+    pub(crate) min: usize,
+    /// Longest payload.
+    pub(crate) max: usize,
+    /// For a payload of `len` bytes within `min..=max`, the field carries `len + bias` (modulo
+    /// 2^64: the bias may stand for a negative number), which the range keeps within the
+    /// field's values.
+    pub(crate) bias: u64,
+}
+
+impl EncodeRange {
+    /// `header_tail`: header bytes after `num_skip`, which the decoded frame keeps;
+    /// `adjustment`: the layout's; `max_frame`: the limit on the decoded frame.
+    fn new(field: LengthField, header_tail: usize, adjustment: i128, max_frame: usize) -> Self {
+        let wide = |n: usize| i128::try_from(n).unwrap_or(i128::MAX);
+        let tail = wide(header_tail);
+        // frame = payload + tail <= max_frame, and value = frame - adjustment in 0..=field max.
+        let min = (adjustment - tail).max(0);
+        let max = (wide(max_frame) - tail).min(i128::from(field.max_value()) + adjustment - tail);
+        let bias = u64::try_from((tail - adjustment).rem_euclid(1 << 64)).unwrap_or(0);
+        match (
+            usize::try_from(min),
+            usize::try_from(max.min(wide(usize::MAX))),
+        ) {
+            (Ok(min), Ok(max)) if min <= max => EncodeRange { min, max, bias },
+            _ => EncodeRange {
+                min: 1,
+                max: 0,
+                bias: 0,
+            },
+        }
+    }
 }
 
 impl Layout {
@@ -353,7 +394,14 @@ impl Layout {
             .checked_add(max_frame)
             .ok_or(ConfigError::SizeOverflow)?
             .max(min_header);
+        let encode_tail = match (b.num_skip, field) {
+            (Some(skip), LengthField::Fixed { width, .. }) => {
+                (b.length_field_offset + width).saturating_sub(skip)
+            }
+            _ => 0,
+        };
         Ok(Layout {
+            encodable: EncodeRange::new(field, encode_tail, adjustment, max_frame),
             field,
             offset: b.length_field_offset,
             adjustment: b.length_adjustment,

@@ -29,7 +29,9 @@ use std::ops::Range;
 use bytes::{Bytes, BytesMut};
 
 use crate::io::FrameReader;
-use crate::testkit::{capacity_bound, feed, feed_in_chunks, ChunkedReader, IoOp, Outcome, Step};
+use crate::testkit::{
+    capacity_bound, feed, feed_borrowed, feed_in_chunks, ChunkedReader, IoOp, Outcome, Step,
+};
 use crate::{
     Builder, Codec, ConfigError, DecodeError, EncodeError, OversizePolicy, MAX_READ_AHEAD,
 };
@@ -283,7 +285,9 @@ fn frame_bytes(out: &Outcome) -> Vec<&[u8]> {
 /// Oracles: building never panics, and a field width outside 1..=8 or `num_skip` with a varint
 /// is the matching [`ConfigError`]; decoding never panics; the buffer stays within
 /// [`capacity_bound`] and below `max_wire_length` while waiting (checked by the feeder); the
-/// stream in one chunk and in the fuzzed chunks gives the same frames and errors; every frame,
+/// stream in one chunk and in the fuzzed chunks gives the same frames and errors; the borrowed
+/// path ([`Codec::frames`], through [`feed_borrowed`]) on the fuzzed chunks gives the same
+/// frames, spans, errors and leftover as the owned one; every frame,
 /// re-encoded with the same layout, gives back exactly the bytes its call consumed (under the
 /// skip policy, the end of them: the call may first have finished discarding an oversize frame).
 pub fn decode(data: &[u8]) {
@@ -318,6 +322,27 @@ pub fn decode(data: &[u8]) {
         "frames depend on the cut"
     );
     assert_eq!(whole.errors, chunked.errors, "errors depend on the cut");
+
+    // The borrowed path, on the same chunks: the same frames at the same places, the same
+    // errors, the same bytes left over.
+    let borrowed = feed_borrowed(&mut codec.clone(), stream, &sizes);
+    assert_eq!(
+        frame_bytes(&borrowed),
+        frame_bytes(&chunked),
+        "borrowed and owned frames differ"
+    );
+    assert_eq!(
+        borrowed.spans, chunked.spans,
+        "borrowed and owned spans differ"
+    );
+    assert_eq!(
+        borrowed.errors, chunked.errors,
+        "borrowed and owned errors differ"
+    );
+    assert_eq!(
+        borrowed.leftover, chunked.leftover,
+        "borrowed and owned leftovers differ"
+    );
 
     for (frame, &(start, end)) in chunked.frames.iter().zip(&chunked.spans) {
         reencode_matches(&codec, layout, frame, &stream[start..end]);
@@ -693,8 +718,9 @@ fn explain(
 }
 
 /// Target `reader`: `FrameReader` over a reader whose read sizes and `Interrupted` errors come
-/// from the input (the testkit's [`ChunkedReader`]) gives the same frames and errors as the
-/// sans-IO decoder on the whole stream.
+/// from the input (the testkit's [`ChunkedReader`]), alternating `read_frame` and
+/// `read_frame_ref` call by call, gives the same frames and errors as the sans-IO decoder on the
+/// whole stream.
 pub fn reader(data: &[u8]) {
     let _limit = AllocationLimit::set(lenframe_allocations(data.len(), data.len()));
     let mut input = Input::new(data);
@@ -715,8 +741,17 @@ pub fn reader(data: &[u8]) {
     let mut errors = Vec::new();
     // Each call returns a frame (consuming input), a recoverable error (consuming input), the
     // end, or a fatal error: bounded by the stream's length.
-    for _ in 0..=2 * stream.len() + 2 {
-        match reader.read_frame() {
+    for call in 0..=2 * stream.len() + 2 {
+        // Odd calls borrow the frame (read_frame_ref), even ones take it as Bytes: the two
+        // paths, and the switch between them, must not show.
+        let result = if call % 2 == 1 {
+            reader
+                .read_frame_ref()
+                .map(|frame| frame.map(Bytes::copy_from_slice))
+        } else {
+            reader.read_frame()
+        };
+        match result {
             Ok(Some(frame)) => frames.push(frame),
             Ok(None) => break,
             Err(e) => {

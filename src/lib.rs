@@ -5,7 +5,8 @@
 //! can arrive in many reads. The classic fix puts the length in front of every message and reads
 //! exactly that many bytes. This crate is that fix as a [`Codec`] that never touches a socket
 //! (sans IO): [`Codec::decode`] takes whatever bytes have arrived, in any cut, and returns whole
-//! frames; [`Codec::encode`] writes them.
+//! frames; [`Codec::frames`] does the same without allocating, borrowing the frames from a
+//! `&[u8]` the caller manages; [`Codec::encode`] writes them.
 //!
 //! ```
 //! use bytes::BytesMut;
@@ -256,7 +257,9 @@
 
 mod builder;
 mod codec;
+mod encode;
 mod error;
+mod frames;
 mod header;
 pub mod io;
 
@@ -273,4 +276,5 @@ pub mod fuzzing;
 pub use builder::{Builder, LengthFieldType, OversizePolicy, DEFAULT_MAX_FRAME_LENGTH};
 pub use codec::{Codec, MAX_READ_AHEAD};
 pub use error::{ConfigError, DecodeError, EncodeError};
+pub use frames::Frames;
 pub use header::{Endian, Header};

@@ -42,6 +42,6 @@ pub use check::{CheckFailure, Checker, Decode, Decoded, Ending, Fault, Violation
 pub use io::{ChunkedReader, ChunkedWriter, IoCounts, IoOp};
 pub use strategy::{
     any_layout_spec, capacity_bound, cases_or, chunk_lengths, chunk_sizes, cuts, every_byte, feed,
-    feed_in_chunks, frames_for, layout, layout_and_frames, nonblocking_io, random_cuts, short_io,
-    FieldSpec, FramePlan, LayoutSpec, Outcome, Step,
+    feed_borrowed, feed_in_chunks, frames_for, layout, layout_and_frames, nonblocking_io,
+    random_cuts, short_io, FieldSpec, FramePlan, LayoutSpec, Outcome, Step,
 };

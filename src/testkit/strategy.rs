@@ -1,7 +1,7 @@
 //! proptest strategies: layouts, frame sequences, chunkings, and a feeder that decodes a stream
 //! chunk by chunk.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -558,6 +558,89 @@ pub fn feed_in_chunks(codec: &mut Codec, stream: &[u8], sizes: &[usize]) -> Outc
                 Step::Again
             }
         }
+    });
+    out
+}
+
+/// [`feed_in_chunks`] for the borrowed path: the same chunks
+/// into a buffer this function manages as a caller of [`Codec::frames`] would (take the whole
+/// frames, drop [`Frames::consumed`](crate::Frames::consumed) bytes, keep the rest, append the
+/// next chunk), and [`Frames::finish`](crate::Frames::finish) at the end of the stream.
+///
+/// The [`Outcome`] means what `feed_in_chunks`' does, so the two compare field by field: a
+/// frame's span runs from the position before the `next` call that returned it to the position
+/// after. Checks on the way (panicking): every frame ends the bytes its call consumed; whenever
+/// the iterator ends without a fatal error, fewer than `codec.max_wire_length()` bytes are left
+/// unconsumed; a fatal error repeats, consuming nothing, when `frames` is called again on the
+/// bytes left (the call that first returned it may have finished a discard before it).
+pub fn feed_borrowed(codec: &mut Codec, stream: &[u8], sizes: &[usize]) -> Outcome {
+    let mut out = Outcome {
+        frames: Vec::new(),
+        spans: Vec::new(),
+        errors: Vec::new(),
+        leftover: 0,
+    };
+    out.leftover = feed(stream, sizes, |buf, at_eof, fed| {
+        // Stream position of the buffer's first byte.
+        let base = fed - buf.len();
+        let mut frames = codec.frames(buf);
+        let mut fatal = None;
+        let mut before = 0;
+        while let Some(item) = frames.next() {
+            let after = frames.consumed();
+            match item {
+                Ok(frame) => {
+                    let used = &buf[before..after];
+                    assert!(
+                        frame.len() <= used.len()
+                            && used.as_ptr_range().end == frame.as_ptr_range().end,
+                        "a frame is not the end of the bytes its call consumed"
+                    );
+                    out.frames.push(Bytes::copy_from_slice(frame));
+                    out.spans.push((base + before, base + after));
+                }
+                // The call may have finished discarding an oversize frame first: only the
+                // offending header must stay, which the repeat below checks.
+                Err(e) if e.is_fatal() => fatal = Some(e),
+                Err(e) => out.errors.push(e),
+            }
+            before = after;
+        }
+        let consumed = frames.consumed();
+        let end = if at_eof && fatal.is_none() {
+            frames.finish().err()
+        } else {
+            None
+        };
+        buf.advance(consumed);
+        if let Some(e) = fatal {
+            let mut again = codec.frames(buf);
+            assert_eq!(
+                again.next(),
+                Some(Err(e.clone())),
+                "a fatal error did not repeat"
+            );
+            assert_eq!(again.consumed(), 0, "a repeated fatal error consumed input");
+            out.errors.push(e);
+            return Step::Stop;
+        }
+        if let Some(e) = end {
+            let again = codec.frames(buf).finish();
+            assert_eq!(
+                again,
+                Err(e.clone()),
+                "an end-of-stream error did not repeat"
+            );
+            out.errors.push(e);
+            return Step::Stop;
+        }
+        assert!(
+            buf.len() < codec.max_wire_length(),
+            "frames waits with {} bytes unconsumed, max wire length {}",
+            buf.len(),
+            codec.max_wire_length()
+        );
+        Step::More
     });
     out
 }
