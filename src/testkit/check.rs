@@ -68,7 +68,8 @@ use proptest::collection::{vec, VecStrategy};
 use proptest::strategy::{Just, Strategy};
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunner};
 
-use crate::testkit::strategy::{chunk_lengths, cuts, feed, Step};
+use crate::testkit::feeder::{feed, Step};
+use crate::testkit::strategy::{chunk_lengths, cuts};
 use crate::{Codec, DecodeError};
 
 mod report;

@@ -25,23 +25,25 @@
 //!   [`Codec`](crate::Codec), a `tokio_util::codec::Decoder` with feature `tokio`).
 //! - [`strategy`]: proptest strategies for cut points of a stream ([`cuts`]: random, after every
 //!   byte, none), every layout the builder accepts ([`layout`]), frame sequences for a layout
-//!   ([`frames_for`]), read and write schedules ([`short_io`], [`nonblocking_io`]), and a feeder
-//!   that decodes a stream chunk by chunk ([`feed`], [`feed_in_chunks`]).
+//!   ([`frames_for`]), read and write schedules ([`short_io`], [`nonblocking_io`]).
+//! - [`feeder`]: a stream fed to a decoder chunk by chunk with every invariant checked ([`feed`],
+//!   [`feed_in_chunks`], [`feed_borrowed`] for [`Codec::frames`](crate::Codec::frames)).
 //! - [`io`](mod@io): [`ChunkedReader`] and [`ChunkedWriter`], which wrap a reader or writer and
 //!   replay a schedule of short reads and writes, `Interrupted` and `WouldBlock` errors.
 //!
 //! The strategies are built from proptest combinators only, so failing cases shrink.
 
 pub mod check;
+pub mod feeder;
 pub mod io;
 pub mod strategy;
 
 #[cfg(feature = "tokio")]
 pub use check::TokioDecoder;
 pub use check::{CheckFailure, Checker, Decode, Decoded, Ending, Fault, Violation};
+pub use feeder::{capacity_bound, feed, feed_borrowed, feed_in_chunks, Outcome, Step};
 pub use io::{ChunkedReader, ChunkedWriter, IoCounts, IoOp};
 pub use strategy::{
-    any_layout_spec, capacity_bound, cases_or, chunk_lengths, chunk_sizes, cuts, every_byte, feed,
-    feed_borrowed, feed_in_chunks, frames_for, layout, layout_and_frames, nonblocking_io,
-    random_cuts, short_io, FieldSpec, FramePlan, LayoutSpec, Outcome, Step,
+    any_layout_spec, cases_or, chunk_lengths, chunk_sizes, cuts, every_byte, frames_for, layout,
+    layout_and_frames, nonblocking_io, random_cuts, short_io, FieldSpec, FramePlan, LayoutSpec,
 };

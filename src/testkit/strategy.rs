@@ -1,12 +1,11 @@
-//! proptest strategies: layouts, frame sequences, chunkings, and a feeder that decodes a stream
-//! chunk by chunk.
+//! proptest strategies: layouts, frame sequences, cut points and chunkings, read and write
+//! schedules.
 
-use bytes::{Buf, Bytes, BytesMut};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
 use crate::testkit::IoOp;
-use crate::{Builder, Codec, ConfigError, DecodeError, Endian, OversizePolicy};
+use crate::{Builder, Codec, ConfigError, Endian, OversizePolicy};
 
 /// The length field of a [`LayoutSpec`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -255,7 +254,8 @@ pub fn frames_for(codec: &Codec, cap: usize) -> BoxedStrategy<Vec<FramePlan>> {
 /// or a cut after every byte. Whether to cut is drawn for each position on its own, so a failing
 /// case shrinks cut by cut, to cuts that are all needed (removing any one passes).
 ///
-/// [`chunk_lengths`] turns the cuts into the chunk sizes [`feed`] and [`feed_in_chunks`] take.
+/// [`chunk_lengths`] turns the cuts into the chunk sizes [`feed`](crate::testkit::feed) and
+/// [`feed_in_chunks`](crate::testkit::feed_in_chunks) take.
 ///
 /// ```
 /// use lenframe::testkit::{chunk_lengths, cuts};
@@ -419,228 +419,4 @@ pub fn nonblocking_io(max_move: usize) -> impl Strategy<Value = Vec<IoOp>> {
 
 fn moves(max_move: usize) -> impl Strategy<Value = IoOp> {
     prop_oneof![Just(1usize), 1..=max_move.max(1)].prop_map(IoOp::Limit)
-}
-
-/// What feeding a stream produced.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Outcome {
-    /// Frames, in order.
-    pub frames: Vec<Bytes>,
-    /// For each frame, the stream positions before and after the call that returned it (the
-    /// call may also have consumed the tail of a discarded oversize frame before it).
-    pub spans: Vec<(usize, usize)>,
-    /// Every error, in order (only recoverable ones, then at most one fatal one, which ends the
-    /// feeding).
-    pub errors: Vec<DecodeError>,
-    /// Bytes left in the buffer at the end.
-    pub leftover: usize,
-}
-
-/// What a decoding step tells [`feed`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Step {
-    /// Call again on the same buffer.
-    Again,
-    /// Feed the next chunk (or, at the end of the stream, finish).
-    More,
-    /// Stop feeding.
-    Stop,
-}
-
-/// Feeds `stream` into a buffer in chunks of the given sizes (cycling; none: one chunk), calling
-/// `step(buf, at_eof, fed)` after each chunk until it asks for more, and once the stream is all
-/// fed, with `at_eof` set, until it asks for more or stops. `fed` is the number of stream bytes
-/// put into the buffer so far. Returns the buffer's final length.
-///
-/// `step` must make progress on [`Step::Again`] (return a frame, consume input, or report an
-/// error that ends the feeding); the loop is not otherwise bounded.
-pub fn feed(
-    stream: &[u8],
-    sizes: &[usize],
-    mut step: impl FnMut(&mut BytesMut, bool, usize) -> Step,
-) -> usize {
-    let mut buf = BytesMut::new();
-    let mut fed = 0;
-    let mut i = 0;
-    loop {
-        let at_eof = fed == stream.len();
-        if !at_eof {
-            let size = match sizes {
-                [] => stream.len(),
-                _ => sizes[i % sizes.len()].max(1),
-            };
-            let end = fed + size.min(stream.len() - fed);
-            buf.extend_from_slice(&stream[fed..end]);
-            fed = end;
-            i += 1;
-        }
-        loop {
-            match step(&mut buf, at_eof, fed) {
-                Step::Again => {}
-                Step::More if !at_eof => break,
-                Step::More | Step::Stop => return buf.len(),
-            }
-        }
-    }
-}
-
-/// The capacity [`Codec::decode`] may leave a buffer with, given the bytes it held before the
-/// call: it asks for at most [`MAX_READ_AHEAD`](crate::MAX_READ_AHEAD) more, and `BytesMut` at
-/// most doubles.
-#[must_use]
-pub fn capacity_bound(buffered: usize) -> usize {
-    2 * (buffered + crate::MAX_READ_AHEAD)
-}
-
-/// Feeds `stream` into `codec` in chunks of the given sizes (cycling), decoding after each chunk
-/// until the decoder asks for more, then calls `decode_eof` until it returns `Ok(None)` or an
-/// error. Stops at the first fatal error.
-///
-/// Checks on the way (panicking with a message, as a test or fuzz assertion): every frame
-/// consumed input; the buffer's capacity stays within [`capacity_bound`]; whenever the decoder
-/// asks for more, fewer than `codec.max_wire_length()` bytes are buffered; a fatal error
-/// repeats when called again, without consuming anything.
-pub fn feed_in_chunks(codec: &mut Codec, stream: &[u8], sizes: &[usize]) -> Outcome {
-    let mut out = Outcome {
-        frames: Vec::new(),
-        spans: Vec::new(),
-        errors: Vec::new(),
-        leftover: 0,
-    };
-    let call = |codec: &mut Codec, buf: &mut BytesMut, at_eof: bool| {
-        if at_eof {
-            codec.decode_eof(buf)
-        } else {
-            codec.decode(buf)
-        }
-    };
-    out.leftover = feed(stream, sizes, |buf, at_eof, fed| {
-        let before = buf.len();
-        let result = call(codec, buf, at_eof);
-        assert!(
-            buf.capacity() <= capacity_bound(before),
-            "capacity {} after a call with {before} bytes buffered",
-            buf.capacity()
-        );
-        match result {
-            Ok(Some(frame)) => {
-                assert!(
-                    buf.len() < before,
-                    "a frame was returned without consuming input"
-                );
-                out.frames.push(frame);
-                out.spans.push((fed - before, fed - buf.len()));
-                Step::Again
-            }
-            Ok(None) => {
-                assert!(
-                    buf.len() < codec.max_wire_length(),
-                    "decoder waits with {} bytes buffered, max wire length {}",
-                    buf.len(),
-                    codec.max_wire_length()
-                );
-                Step::More
-            }
-            Err(e) if e.is_fatal() => {
-                let left = buf.len();
-                let again = call(codec, buf, at_eof);
-                assert_eq!(
-                    again.err().as_ref(),
-                    Some(&e),
-                    "a fatal error did not repeat"
-                );
-                assert_eq!(buf.len(), left, "a repeated fatal error consumed input");
-                out.errors.push(e);
-                Step::Stop
-            }
-            Err(e) => {
-                out.errors.push(e);
-                Step::Again
-            }
-        }
-    });
-    out
-}
-
-/// [`feed_in_chunks`] for the borrowed path: the same chunks
-/// into a buffer this function manages as a caller of [`Codec::frames`] would (take the whole
-/// frames, drop [`Frames::consumed`](crate::Frames::consumed) bytes, keep the rest, append the
-/// next chunk), and [`Frames::finish`](crate::Frames::finish) at the end of the stream.
-///
-/// The [`Outcome`] means what `feed_in_chunks`' does, so the two compare field by field: a
-/// frame's span runs from the position before the `next` call that returned it to the position
-/// after. Checks on the way (panicking): every frame ends the bytes its call consumed; whenever
-/// the iterator ends without a fatal error, fewer than `codec.max_wire_length()` bytes are left
-/// unconsumed; a fatal error repeats, consuming nothing, when `frames` is called again on the
-/// bytes left (the call that first returned it may have finished a discard before it).
-pub fn feed_borrowed(codec: &mut Codec, stream: &[u8], sizes: &[usize]) -> Outcome {
-    let mut out = Outcome {
-        frames: Vec::new(),
-        spans: Vec::new(),
-        errors: Vec::new(),
-        leftover: 0,
-    };
-    out.leftover = feed(stream, sizes, |buf, at_eof, fed| {
-        // Stream position of the buffer's first byte.
-        let base = fed - buf.len();
-        let mut frames = codec.frames(buf);
-        let mut fatal = None;
-        let mut before = 0;
-        while let Some(item) = frames.next() {
-            let after = frames.consumed();
-            match item {
-                Ok(frame) => {
-                    let used = &buf[before..after];
-                    assert!(
-                        frame.len() <= used.len()
-                            && used.as_ptr_range().end == frame.as_ptr_range().end,
-                        "a frame is not the end of the bytes its call consumed"
-                    );
-                    out.frames.push(Bytes::copy_from_slice(frame));
-                    out.spans.push((base + before, base + after));
-                }
-                // The call may have finished discarding an oversize frame first: only the
-                // offending header must stay, which the repeat below checks.
-                Err(e) if e.is_fatal() => fatal = Some(e),
-                Err(e) => out.errors.push(e),
-            }
-            before = after;
-        }
-        let consumed = frames.consumed();
-        let end = if at_eof && fatal.is_none() {
-            frames.finish().err()
-        } else {
-            None
-        };
-        buf.advance(consumed);
-        if let Some(e) = fatal {
-            let mut again = codec.frames(buf);
-            assert_eq!(
-                again.next(),
-                Some(Err(e.clone())),
-                "a fatal error did not repeat"
-            );
-            assert_eq!(again.consumed(), 0, "a repeated fatal error consumed input");
-            out.errors.push(e);
-            return Step::Stop;
-        }
-        if let Some(e) = end {
-            let again = codec.frames(buf).finish();
-            assert_eq!(
-                again,
-                Err(e.clone()),
-                "an end-of-stream error did not repeat"
-            );
-            out.errors.push(e);
-            return Step::Stop;
-        }
-        assert!(
-            buf.len() < codec.max_wire_length(),
-            "frames waits with {} bytes unconsumed, max wire length {}",
-            buf.len(),
-            codec.max_wire_length()
-        );
-        Step::More
-    });
-    out
 }
