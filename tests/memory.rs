@@ -105,3 +105,43 @@ fn tokio_util_spins_where_lenframe_reports_a_frame_inside_its_header() {
         "announced frame ends at byte 0, inside its 2-byte header"
     );
 }
+
+/// While a frame is incomplete, the buffer has room for a 4 KiB read at least, so a frame
+/// arriving in small reads does not regrow the buffer at each of them.
+#[test]
+fn a_waiting_frame_gets_room_for_a_4_kib_read() {
+    let mut buf = BytesMut::new();
+    buf.extend_from_slice(&(1u32 << 20).to_be_bytes());
+    assert_eq!(Codec::new().decode(&mut buf), Ok(None));
+    assert!(
+        buf.capacity() >= 4 + 4096,
+        "capacity {} after a 1 MiB header",
+        buf.capacity()
+    );
+}
+
+/// `encode` reserves the whole frame before writing it (payload, parts, and room for the widest
+/// header): into an empty buffer, one allocation of the frame plus a few bytes, never a regrowth
+/// mid-frame (which would leave about twice the frame).
+#[test]
+fn encoding_into_an_empty_buffer_reserves_the_frame_once() {
+    let plain = Codec::new();
+    let prefixed = Codec::builder().length_field_offset(2).build().unwrap();
+    let gapped = Codec::builder().num_skip(7).build().unwrap();
+    let payload = vec![7u8; 1000];
+    for (codec, prefix, gap) in [
+        (&plain, &b""[..], &b""[..]),
+        (&prefixed, b"\xCA\xFE", b""),
+        (&gapped, b"", b"gap"),
+    ] {
+        let mut dst = BytesMut::new();
+        codec.encode_parts(prefix, gap, &payload, &mut dst).unwrap();
+        let wire = prefix.len() + 4 + gap.len() + payload.len();
+        assert_eq!(dst.len(), wire);
+        assert!(
+            dst.capacity() < wire + 64,
+            "capacity {} for a {wire}-byte frame",
+            dst.capacity()
+        );
+    }
+}

@@ -4,7 +4,7 @@
 //! the encoder rebuilds the input from the output.
 
 use bytes::BytesMut;
-use lenframe::{Builder, Codec};
+use lenframe::{Builder, Codec, DecodeError};
 
 struct Vector {
     name: &'static str,
@@ -306,4 +306,30 @@ fn protobuf_varint_lengths() {
         assert_eq!(codec.decode(&mut wire).unwrap().as_deref(), Some(&body[..]));
         assert!(wire.is_empty());
     }
+}
+
+#[test]
+fn a_varint_past_64_bits_overflows_at_its_tenth_byte() {
+    let mut codec = Codec::builder()
+        .varint()
+        .max_frame_length(1000)
+        .build()
+        .unwrap();
+    // Nine continuation bytes, then a tenth carrying bit 64 and up: no u64 holds it.
+    let mut too_wide = [0x80u8; 10];
+    too_wide[9] = 0x02;
+    assert_eq!(
+        codec.decode(&mut BytesMut::from(&too_wide[..])),
+        Err(DecodeError::VarintOverflow { bytes: 10 })
+    );
+    // A tenth byte of 1 is bit 63: a length, if an absurd one.
+    let mut widest = [0x80u8; 10];
+    widest[9] = 0x01;
+    assert_eq!(
+        codec.decode(&mut BytesMut::from(&widest[..])),
+        Err(DecodeError::FrameTooLarge {
+            announced: 1 << 63,
+            max: 1000
+        })
+    );
 }
