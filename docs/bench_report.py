@@ -119,7 +119,7 @@ def tcp_table(results, group, size, functions):
 
 
 def targets(results):
-    """(target, measured ratio, threshold) for each of the issue's targets."""
+    """(target, measured ratio, threshold) for each speed target."""
     rows = [
         ("owned decode vs tokio-util, 16 B frames", ratio(results, "decode", "lenframe-owned", "tokio-util", 16), 1.3),
         ("borrowed decode vs tokio-util, 16 B frames", ratio(results, "decode", "lenframe-borrowed", "tokio-util", 16), 4.0),
