@@ -10,8 +10,8 @@ use std::io;
 use bytes::{Buf, Bytes, BytesMut};
 use lenframe::io::FrameReader;
 use lenframe::testkit::{
-    cases_or, chunk_sizes, feed, feed_borrowed, feed_in_chunks, frames_for, layout, ChunkedReader,
-    IoOp, LayoutSpec, Step,
+    cases_or, chunk_sizes, feed, feed_borrowed, feed_in_chunks, frames_for, layout, sized_reads,
+    ChunkedReader, LayoutSpec, Step,
 };
 use lenframe::{Codec, DecodeError, OversizePolicy};
 use proptest::collection::vec;
@@ -70,14 +70,7 @@ fn read_all(
     borrowed: &[bool],
 ) -> Vec<Result<Bytes, (io::ErrorKind, Option<DecodeError>)>> {
     // Every third call interrupted, the others of the given sizes.
-    let mut schedule: Vec<IoOp> = Vec::new();
-    for (i, &size) in sizes.iter().enumerate() {
-        schedule.push(IoOp::Limit(size));
-        if i % 2 == 1 {
-            schedule.push(IoOp::Interrupted);
-        }
-    }
-    let reader = ChunkedReader::new(stream, schedule);
+    let reader = ChunkedReader::new(stream, sized_reads(sizes, 3));
     let mut reader = FrameReader::with_codec(reader, spec.build().unwrap());
     let mut out = Vec::new();
     for call in 0..10_000 {

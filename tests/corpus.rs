@@ -11,7 +11,10 @@ use std::panic;
 use std::path::{Path, PathBuf};
 
 use bytes::BytesMut;
-use lenframe::fuzzing;
+use lenframe::fuzzing::{
+    self, EXTREME_ADJUSTMENT, EXTREME_MAX, EXTREME_NUM_SKIP, EXTREME_OFFSET, LITTLE_ENDIAN, MAX,
+    NUM_SKIP, SKIP_POLICY,
+};
 
 type Oracle = fn(&[u8]);
 
@@ -75,15 +78,6 @@ struct Layout {
     bytes: [u8; 7],
 }
 
-const FIXED_LE: u8 = 1;
-const SKIP_POLICY: u8 = 2;
-const NUM_SKIP: u8 = 4;
-const MAX: u8 = 8;
-const EXTREME_OFFSET: u8 = 16;
-const EXTREME_ADJUSTMENT: u8 = 32;
-const EXTREME_NUM_SKIP: u8 = 64;
-const EXTREME_MAX: u8 = 128;
-
 #[allow(clippy::cast_sign_loss)] // an i8 adjustment is stored as its byte
 const fn layout(
     name: &'static str,
@@ -104,7 +98,7 @@ const fn layout(
 /// Layouts the builder accepts: every documented option, at least once.
 const LAYOUTS: [Layout; 17] = [
     layout("default", 0, 4, 0, 0, 0, 0),
-    layout("u32-le", 0, 4, FIXED_LE, 0, 0, 0),
+    layout("u32-le", 0, 4, LITTLE_ENDIAN, 0, 0, 0),
     layout("u8", 0, 1, 0, 0, 0, 0),
     layout("u64", 0, 8, 0, 0, 0, 0),
     layout("u16-keep-header", 0, 2, NUM_SKIP, 2, 0, 0),

@@ -30,20 +30,28 @@ use bytes::{Bytes, BytesMut};
 
 use crate::io::FrameReader;
 use crate::testkit::{
-    capacity_bound, feed, feed_borrowed, feed_in_chunks, ChunkedReader, IoOp, Outcome, Step,
+    capacity_bound, feed, feed_borrowed, feed_in_chunks, sized_reads, ChunkedReader, Outcome, Step,
 };
 use crate::{
     Builder, Codec, ConfigError, DecodeError, EncodeError, OversizePolicy, MAX_READ_AHEAD,
 };
 
-const LITTLE_ENDIAN: u8 = 1;
-const SKIP_POLICY: u8 = 2;
-const NUM_SKIP: u8 = 4;
-const MAX: u8 = 8;
-const EXTREME_OFFSET: u8 = 16;
-const EXTREME_ADJUSTMENT: u8 = 32;
-const EXTREME_NUM_SKIP: u8 = 64;
-const EXTREME_MAX: u8 = 128;
+/// Layout flag: a little-endian fixed field.
+pub const LITTLE_ENDIAN: u8 = 1;
+/// Layout flag: the skip policy.
+pub const SKIP_POLICY: u8 = 2;
+/// Layout flag: `num_skip` set.
+pub const NUM_SKIP: u8 = 4;
+/// Layout flag: `max_frame_length` set.
+pub const MAX: u8 = 8;
+/// Layout flag: an extreme `length_field_offset`, picked by the offset byte.
+pub const EXTREME_OFFSET: u8 = 16;
+/// Layout flag: an extreme `length_adjustment`, picked by the adjustment byte.
+pub const EXTREME_ADJUSTMENT: u8 = 32;
+/// Layout flag: an extreme `num_skip`, picked by the `num_skip` byte.
+pub const EXTREME_NUM_SKIP: u8 = 64;
+/// Layout flag: an extreme `max_frame_length`, picked by the high byte of the max.
+pub const EXTREME_MAX: u8 = 128;
 
 /// Sizes at the edges of `usize` and `u32`, where sums overflow.
 const EXTREME_SIZES: [u64; 8] = [

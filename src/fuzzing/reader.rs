@@ -21,7 +21,7 @@ pub fn reader(data: &[u8]) {
         return;
     };
     let expected = run(codec.clone(), stream, &[]);
-    let chunked = ChunkedReader::new(stream, read_schedule(&sizes, interrupt_every));
+    let chunked = ChunkedReader::new(stream, sized_reads(&sizes, interrupt_every));
     let mut reader = FrameReader::with_codec(chunked, codec);
     let mut frames = Vec::new();
     let mut errors = Vec::new();
@@ -61,44 +61,6 @@ pub fn reader(data: &[u8]) {
     );
 }
 
-/// The reads of the `reader` target as a [`ChunkedReader`] schedule: `sizes` cycling (none: no
-/// limit), and every `interrupt_every`-th call `Interrupted` (0 and 1: never). One cycle of the
-/// schedule covers `sizes.len() * (interrupt_every - 1)` reads, a whole number of both cycles.
-fn read_schedule(sizes: &[usize], interrupt_every: usize) -> Vec<IoOp> {
-    let sizes = if sizes.is_empty() {
-        &[usize::MAX][..]
-    } else {
-        sizes
-    };
-    let limits = sizes.iter().map(|&size| IoOp::Limit(size));
-    let Some(reads_between) = interrupt_every.checked_sub(1).filter(|&n| n > 0) else {
-        return limits.collect();
-    };
-    let mut ops = Vec::new();
-    for (i, op) in limits.cycle().take(sizes.len() * reads_between).enumerate() {
-        ops.push(op);
-        if (i + 1) % reads_between == 0 {
-            ops.push(IoOp::Interrupted);
-        }
-    }
-    ops
-}
-
 fn typed_decode_error(e: &io::Error) -> Option<DecodeError> {
     e.get_ref()?.downcast_ref::<DecodeError>().cloned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_reader_schedule_interrupts_every_nth_call_and_cycles_the_sizes() {
-        use IoOp::{Interrupted as I, Limit as L};
-        assert_eq!(read_schedule(&[3, 1], 3), [L(3), L(1), I, L(3), L(1), I]);
-        assert_eq!(read_schedule(&[5], 4), [L(5), L(5), L(5), I]);
-        assert_eq!(read_schedule(&[], 2), [L(usize::MAX), I]);
-        assert_eq!(read_schedule(&[2, 7], 0), [L(2), L(7)]);
-        assert_eq!(read_schedule(&[2, 7], 1), [L(2), L(7)]);
-    }
 }

@@ -254,9 +254,49 @@ impl<W: Write> Write for ChunkedWriter<W> {
     }
 }
 
+/// A schedule of read (or write) sizes with `Interrupted` errors among them: `sizes` cycling
+/// (none: no limit), and every `interrupt_every`-th call `Interrupted` (0 and 1: never). One
+/// cycle of the schedule covers `sizes.len() * (interrupt_every - 1)` moves, a whole number of
+/// both cycles.
+///
+/// ```
+/// use lenframe::testkit::{sized_reads, IoOp::{Interrupted as I, Limit as L}};
+/// assert_eq!(sized_reads(&[3, 1], 3), [L(3), L(1), I, L(3), L(1), I]);
+/// ```
+#[must_use]
+pub fn sized_reads(sizes: &[usize], interrupt_every: usize) -> Vec<IoOp> {
+    let sizes = if sizes.is_empty() {
+        &[usize::MAX][..]
+    } else {
+        sizes
+    };
+    let limits = sizes.iter().map(|&size| IoOp::Limit(size));
+    let Some(reads_between) = interrupt_every.checked_sub(1).filter(|&n| n > 0) else {
+        return limits.collect();
+    };
+    let mut ops = Vec::new();
+    for (i, op) in limits.cycle().take(sizes.len() * reads_between).enumerate() {
+        ops.push(op);
+        if (i + 1) % reads_between == 0 {
+            ops.push(IoOp::Interrupted);
+        }
+    }
+    ops
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reader_schedule_interrupts_every_nth_call_and_cycles_the_sizes() {
+        use IoOp::{Interrupted as I, Limit as L};
+        assert_eq!(sized_reads(&[3, 1], 3), [L(3), L(1), I, L(3), L(1), I]);
+        assert_eq!(sized_reads(&[5], 4), [L(5), L(5), L(5), I]);
+        assert_eq!(sized_reads(&[], 2), [L(usize::MAX), I]);
+        assert_eq!(sized_reads(&[2, 7], 0), [L(2), L(7)]);
+        assert_eq!(sized_reads(&[2, 7], 1), [L(2), L(7)]);
+    }
 
     #[test]
     fn a_schedule_of_errors_alone_still_moves_bytes_every_cycle() {

@@ -42,7 +42,7 @@ pub mod strategy;
 pub use check::TokioDecoder;
 pub use check::{CheckFailure, Checker, Decode, Decoded, Ending, Fault, Violation};
 pub use feeder::{capacity_bound, feed, feed_borrowed, feed_in_chunks, Outcome, Step};
-pub use io::{ChunkedReader, ChunkedWriter, IoCounts, IoOp};
+pub use io::{sized_reads, ChunkedReader, ChunkedWriter, IoCounts, IoOp};
 pub use strategy::{
     any_layout_spec, cases_or, chunk_lengths, chunk_sizes, cuts, every_byte, frames_for, layout,
     layout_and_frames, nonblocking_io, random_cuts, short_io, FieldSpec, FramePlan, LayoutSpec,
