@@ -284,6 +284,9 @@ pub(crate) struct Layout {
     /// Longest frame on the wire, header included: the most the decoder ever waits for.
     pub(crate) max_wire: usize,
     pub(crate) oversize: OversizePolicy,
+    /// Header bytes after `num_skip` (when it stops inside the header), which the decoded frame
+    /// keeps: the encoder counts them into the frame's length.
+    pub(crate) header_tail: usize,
     /// The payload lengths the encoder accepts, and their length field values.
     pub(crate) encodable: EncodeRange,
 }
@@ -367,7 +370,8 @@ impl Layout {
             .checked_add(field.min_width())
             .ok_or(ConfigError::SizeOverflow)?;
         // Shortest frame (after num_skip): not negative, not below what a zero field gives, and
-        // long enough to end after the header.
+        // long enough to end after the header. (A varint, whose width varies, has no num_skip:
+        // refused above.)
         let header_tail = b.num_skip.map_or(0, |skip| min_header.saturating_sub(skip));
         let min_frame = adjustment
             .max(0)
@@ -394,14 +398,9 @@ impl Layout {
             .checked_add(max_frame)
             .ok_or(ConfigError::SizeOverflow)?
             .max(min_header);
-        let encode_tail = match (b.num_skip, field) {
-            (Some(skip), LengthField::Fixed { width, .. }) => {
-                (b.length_field_offset + width).saturating_sub(skip)
-            }
-            _ => 0,
-        };
         Ok(Layout {
-            encodable: EncodeRange::new(field, encode_tail, adjustment, max_frame),
+            encodable: EncodeRange::new(field, header_tail, adjustment, max_frame),
+            header_tail,
             field,
             offset: b.length_field_offset,
             adjustment: b.length_adjustment,

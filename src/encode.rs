@@ -5,7 +5,7 @@ use bytes::{BufMut, BytesMut};
 
 use crate::codec::{to_u64, Codec};
 use crate::error::EncodeError;
-use crate::header::{Header, LengthField, MAX_FIELD_BYTES};
+use crate::header::{Header, MAX_FIELD_BYTES};
 
 impl Codec {
     /// The length field for a frame whose payload is `payload_len` bytes, alone: for writing a
@@ -43,15 +43,8 @@ impl Codec {
     fn field_value_checked(&self, payload_len: usize) -> Result<u64, EncodeError> {
         let layout = &self.layout;
         let field = layout.field;
-        // The frame the decoder will return: the payload, plus the header bytes after num_skip
-        // when num_skip stops inside the header (fixed fields only; the builder rejects num_skip
-        // with a varint).
-        let header_tail = match (layout.num_skip, field) {
-            (Some(skip), LengthField::Fixed { width, .. }) => {
-                (layout.offset + width).saturating_sub(skip)
-            }
-            _ => 0,
-        };
+        // The frame the decoder will return: the payload, plus the header bytes it keeps.
+        let header_tail = layout.header_tail;
         let frame_len = payload_len
             .checked_add(header_tail)
             .filter(|&len| len <= layout.max_frame)
