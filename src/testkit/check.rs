@@ -492,7 +492,9 @@ where
     /// Decodes one case in one piece and in chunks, and says what broke first.
     fn examine(&self, messages: &[D::Message], cuts: &[usize]) -> Report<D::Message> {
         let wire = self.encode_all(messages);
-        let cuts: Vec<usize> = chunk_lengths(cuts, wire.len())
+        let chunks = chunk_lengths(cuts, wire.len());
+        // The cuts as reported: inside the stream, sorted, each once.
+        let cuts: Vec<usize> = chunks
             .iter()
             .scan(0, |end, len| {
                 *end += len;
@@ -501,7 +503,7 @@ where
             .filter(|&end| end < wire.len())
             .collect();
         let one_piece = self.decode_run(&wire, &[], messages.len());
-        let chunked = self.decode_run(&wire, &cuts, messages.len());
+        let chunked = self.decode_run(&wire, &chunks, messages.len());
         let violation = match (one_piece.fault(messages), chunked.fault(messages)) {
             (Some(fault), _) => Some(Violation::OnePiece(fault)),
             (None, Some(fault)) => Some(Violation::Chunked(fault)),
@@ -516,12 +518,13 @@ where
         }
     }
 
-    /// Feeds `wire` to a fresh decoder in the chunks between `cuts`, then ends the stream.
-    fn decode_run(&self, wire: &[u8], cuts: &[usize], encoded: usize) -> Decoded<D::Message> {
+    /// Feeds `wire` to a fresh decoder in chunks of the given lengths (none: one piece), then
+    /// ends the stream.
+    fn decode_run(&self, wire: &[u8], chunks: &[usize], encoded: usize) -> Decoded<D::Message> {
         let mut decoder = (self.new_decoder)();
         let mut messages = Vec::new();
         let mut ending = Ending::Clean;
-        let leftover = feed(wire, &chunk_lengths(cuts, wire.len()), |buf, at_eof, _| {
+        let leftover = feed(wire, chunks, |buf, at_eof, _| {
             // A panicking decoder fails the case with its message instead of unwinding through
             // proptest; the decoder is dropped after this run, so no broken state is reused.
             let result = panic::catch_unwind(AssertUnwindSafe(|| {
