@@ -14,7 +14,7 @@
 //! Frames of 0, 16, 256, 4096 and 65536 bytes. Throughput is counted in frames and wire bytes;
 //! `docs/bench_report.py` turns the results into `docs/bench.md` and `docs/bench.png`.
 //!
-//! `cargo bench --features tokio --bench codec -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench --bench codec -- --warm-up-time 1 --measurement-time 3`
 
 use std::hint::black_box;
 

@@ -2,7 +2,7 @@
 //! 4-byte header announcing a large frame and then stopped, for lenframe and tokio-util's
 //! `LengthDelimitedCodec` on the same input.
 //!
-//! `cargo bench --features tokio --bench memory` prints a table; README.md reports it.
+//! `cargo bench --bench memory` prints a table; README.md reports it.
 
 use bytes::BytesMut;
 use lenframe::Codec;

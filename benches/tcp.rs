@@ -14,7 +14,7 @@
 //!   and sent with its own `write_all`, one syscall per frame (the tutorial's way), read with
 //!   `read_frame_ref` too, so that against `lenframe-io-borrowed` only the writer differs.
 //!
-//! `cargo bench --features tokio --bench tcp -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench --bench tcp -- --warm-up-time 1 --measurement-time 3`
 
 use std::hint::black_box;
 use std::io::{Read, Write};

@@ -50,6 +50,15 @@ fn run(options: echo::Options) -> io::Result<()> {
 fn main() -> ExitCode {
     let options = match echo::parse_args(std::env::args().skip(1), "--connect") {
         Ok(options) => options,
+        Err(echo::UsageError::Help) => {
+            println!(
+                "usage: echo_client --connect ADDRESS {}\n",
+                echo::FRAMING_FLAGS
+            );
+            println!("Sends each line of stdin as one frame (without its newline) and prints each echo. End of input quits.\n");
+            println!("{}", echo::FRAMING_HELP);
+            return ExitCode::SUCCESS;
+        }
         Err(e) => {
             eprintln!("echo_client: {e}");
             eprintln!(

@@ -24,6 +24,15 @@ mod echo;
 fn main() -> ExitCode {
     let options = match echo::parse_args(std::env::args().skip(1), "--listen") {
         Ok(options) => options,
+        Err(echo::UsageError::Help) => {
+            println!(
+                "usage: echo_server --listen ADDRESS {}\n",
+                echo::FRAMING_FLAGS
+            );
+            println!("Echoes every frame a client sends back to it, framed the same way. Prints `listening on ADDRESS` first, then logs one line per connection event on stderr.\n");
+            println!("{}", echo::FRAMING_HELP);
+            return ExitCode::SUCCESS;
+        }
         Err(e) => {
             eprintln!("echo_server: {e}");
             eprintln!(

@@ -3,7 +3,7 @@
 //! stream, and a broken variant the checker catches with the smallest failing case.
 //!
 //! ```sh
-//! cargo run --example line_checker --features testkit
+//! cargo run --example line_checker
 //! ```
 
 use std::fmt;

@@ -22,6 +22,12 @@ const MIN_READ_AHEAD: usize = 4 * 1024;
 pub struct Codec {
     pub(crate) layout: Layout,
     state: State,
+    /// Oversize frames discarded under [`OversizePolicy::Skip`], counted when their header is
+    /// read: the one record of a discard that an adapter which does not surface
+    /// [`DecodeError::FrameDiscarded`] (tokio's `Decoder`) leaves.
+    discarded_frames: u64,
+    /// Bytes of those frames dropped so far, headers included.
+    discarded_bytes: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,6 +102,8 @@ impl Codec {
         Codec {
             layout,
             state: State::Head,
+            discarded_frames: 0,
+            discarded_bytes: 0,
         }
     }
 
@@ -137,10 +145,58 @@ impl Codec {
         self.layout.oversize
     }
 
-    /// Whether the decoder is between frames: no header or frame bytes are pending.
+    /// Whether the decoder is between frames: it holds no parsed header, no frame is being
+    /// assembled and no oversize frame is being discarded.
+    ///
+    /// The codec does not own the buffer, so this says nothing about bytes in it: the first
+    /// bytes of the next header may be buffered while the codec is idle, and a stream ending
+    /// then is still [`DecodeError::TruncatedHeader`]. To tell a clean end, call
+    /// [`Codec::decode_eof`] (or [`Frames::finish`](crate::Frames::finish)).
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// let mut codec = lenframe::Codec::new();
+    /// let mut wire = BytesMut::from(&b"\x00\x00"[..]); // half a header
+    /// assert_eq!(codec.decode(&mut wire)?, None);
+    /// assert!(codec.is_idle()); // no header parsed yet...
+    /// assert!(codec.decode_eof(&mut wire).is_err()); // ...but the stream ended inside one
+    ///
+    /// let mut wire = BytesMut::from(&b"\x00\x00\x00\x05hel"[..]);
+    /// assert_eq!(codec.decode(&mut wire)?, None);
+    /// assert!(!codec.is_idle()); // the header is read: the frame is being assembled
+    /// # Ok::<(), lenframe::DecodeError>(())
+    /// ```
     #[must_use]
     pub fn is_idle(&self) -> bool {
         self.state == State::Head
+    }
+
+    /// Oversize frames discarded so far under [`OversizePolicy::Skip`] (counted as soon as
+    /// their header is read), whichever path decoded them: `decode`, `frames`,
+    /// [`FrameReader`](crate::io::FrameReader), or tokio's `Framed`, which does not surface
+    /// [`DecodeError::FrameDiscarded`] and leaves this count as the record of discards.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use lenframe::{Codec, OversizePolicy};
+    /// let mut codec = Codec::builder().max_frame_length(2).oversize(OversizePolicy::Skip).build()?;
+    /// let mut wire = BytesMut::from(&b"\x00\x00\x00\x05hello\x00\x00\x00\x02ok"[..]);
+    /// assert!(codec.decode(&mut wire).is_err()); // FrameDiscarded, reported once
+    /// assert_eq!(codec.decode(&mut wire)?.as_deref(), Some(&b"ok"[..]));
+    /// assert_eq!((codec.discarded_frames(), codec.discarded_bytes()), (1, 9));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn discarded_frames(&self) -> u64 {
+        self.discarded_frames
+    }
+
+    /// Bytes of discarded oversize frames dropped so far, headers included (see
+    /// [`Codec::discarded_frames`]). Grows as the bytes arrive, not when the header announces
+    /// them.
+    #[must_use]
+    pub fn discarded_bytes(&self) -> u64 {
+        self.discarded_bytes
     }
 
     /// Takes the next frame off the front of `src`.
@@ -240,6 +296,7 @@ impl Codec {
                 }
                 let len = discard_len(remaining, buf.len());
                 let remaining = remaining - to_u64(len);
+                self.discarded_bytes = self.discarded_bytes.saturating_add(to_u64(len));
                 self.state = if remaining == 0 {
                     State::Head
                 } else {
@@ -386,6 +443,8 @@ impl Codec {
             OversizePolicy::Skip => {
                 let len = discard_len(head.wire_len, buf.len());
                 let remaining = head.wire_len - to_u64(len);
+                self.discarded_frames = self.discarded_frames.saturating_add(1);
+                self.discarded_bytes = self.discarded_bytes.saturating_add(to_u64(len));
                 if remaining > 0 {
                     self.state = State::Discard {
                         remaining,

@@ -91,6 +91,15 @@ pub enum DecodeError {
         /// The frame's whole length on the wire, header included.
         expected: u64,
     },
+    /// [`Frames::finish`](crate::Frames::finish) was called while the buffer still held a whole
+    /// frame that the iterator had not returned: a mistake of the caller, not of the stream
+    /// (take every frame before calling `finish`).
+    FrameNotTaken {
+        /// Bytes not consumed when `finish` was called.
+        buffered: usize,
+        /// Length on the wire of the whole frame at their front, header included.
+        wire_len: usize,
+    },
 }
 
 impl DecodeError {
@@ -144,6 +153,11 @@ impl fmt::Display for DecodeError {
                 f,
                 "stream ended inside a frame: {buffered} bytes buffered of {expected} expected"
             ),
+            DecodeError::FrameNotTaken { buffered, wire_len } => write!(
+                f,
+                "finish called with a whole frame not taken: the {buffered} bytes buffered start \
+                 with a frame of {wire_len} bytes"
+            ),
         }
     }
 }
@@ -158,6 +172,7 @@ impl From<DecodeError> for io::Error {
             DecodeError::TruncatedHeader { .. } | DecodeError::TruncatedFrame { .. } => {
                 io::ErrorKind::UnexpectedEof
             }
+            DecodeError::FrameNotTaken { .. } => io::ErrorKind::InvalidInput,
             _ => io::ErrorKind::InvalidData,
         };
         io::Error::new(kind, err)

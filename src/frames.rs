@@ -121,8 +121,9 @@ impl<'buf> Frames<'_, 'buf> {
     /// The stream ends after this buffer: `Ok(())` for a clean end (the iterator has taken
     /// every frame, and nothing is left over), else the error [`Codec::decode_eof`] gives for
     /// the same bytes: the fatal error the iterator ended with,
-    /// [`DecodeError::TruncatedHeader`] or [`DecodeError::TruncatedFrame`]. Frames not yet
-    /// taken count as left over: take them first.
+    /// [`DecodeError::TruncatedHeader`] or [`DecodeError::TruncatedFrame`]. Take every frame
+    /// first: a whole frame not taken is [`DecodeError::FrameNotTaken`] (and a discard not
+    /// yet reported, its [`DecodeError::FrameDiscarded`]).
     ///
     /// ```
     /// let mut codec = lenframe::Codec::new();
@@ -132,6 +133,15 @@ impl<'buf> Frames<'_, 'buf> {
     /// assert_eq!(frames.next(), None);
     /// let err = frames.finish().unwrap_err();
     /// assert_eq!(err.to_string(), "stream ended inside a frame: 7 bytes buffered of 13 expected");
+    ///
+    /// let mut codec = lenframe::Codec::new();
+    /// let frames = codec.frames(b"\x00\x00\x00\x05hello"); // not taken
+    /// let err = frames.finish().unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "finish called with a whole frame not taken: the 9 bytes buffered start with a frame \
+    ///      of 9 bytes"
+    /// );
     /// ```
     ///
     /// # Errors
@@ -142,6 +152,24 @@ impl<'buf> Frames<'_, 'buf> {
             // After a fatal error the state is unchanged and the header still in `rest`: the
             // same step fails the same way.
             self.codec.step(self.rest)?;
+        } else if !self.rest.is_empty() {
+            // Items not taken: find what the next one is, on a copy, so that this call does not
+            // consume it. A whole frame is the caller's mistake, and is named as one, instead
+            // of being called a truncated header.
+            match self.codec.clone().step(self.rest)? {
+                Advance::Frame { end, .. } => {
+                    return Err(DecodeError::FrameNotTaken {
+                        buffered: self.rest.len(),
+                        wire_len: end,
+                    })
+                }
+                Advance::Discarded { report, .. } => {
+                    if let Some(report) = report {
+                        return Err(report);
+                    }
+                }
+                Advance::Wait { .. } => {}
+            }
         }
         match self.codec.end_of_stream(self.rest.len()) {
             None => Ok(()),

@@ -244,7 +244,7 @@
 //! # Features
 //!
 //! - `tokio`: `Decoder` and `Encoder<Bytes>`/`Encoder<&[u8]>` for [`Codec`].
-//! - `testkit`: a harness for any stream decoder, yours too: [`testkit::Checker`] proves a
+//! - `testkit`: a harness for any stream decoder, yours too: `testkit::Checker` proves a
 //!   decoder immune to sticky packets in one call (every cut of encoded message lists, shrunk to
 //!   the smallest failure), with proptest strategies (cuts, layouts, frames, IO schedules) and
 //!   readers and writers that replay short reads and writes, `Interrupted` and `WouldBlock`.
@@ -278,3 +278,10 @@ pub use codec::{Codec, MAX_READ_AHEAD};
 pub use error::{ConfigError, DecodeError, EncodeError};
 pub use frames::Frames;
 pub use header::{Endian, Header};
+
+/// README.md's Rust snippets, run as doctests by `cargo test` so that the README cannot drift
+/// from the API. They use the `tokio` and `testkit` features, which the crate's own tests
+/// enable (see the dev-dependency on itself in Cargo.toml).
+#[cfg(all(doctest, feature = "tokio", feature = "testkit"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -20,11 +20,18 @@
 //!
 //! Errors reach the stream as `io::Error`s whose source is the [`DecodeError`](crate::DecodeError)
 //! (or, for `send`, the [`EncodeError`](crate::EncodeError): nothing of that frame is written).
-//! tokio-util's `Framed` yields `None` once after any `Err` and resumes reading if polled again.
-//! So a `while let Some(item) = framed.next().await` loop sees a fatal error once and ends; and
-//! under [`OversizePolicy::Skip`](crate::OversizePolicy::Skip), keep polling after a
-//! [`FrameDiscarded`](crate::DecodeError::FrameDiscarded) error (and the `None` after it) to
-//! receive the frames after the discarded one:
+//! Every error the stream yields is fatal: tokio-util's `Framed` answers any decoder error by
+//! yielding it, then `None`, and reading the socket again before it decodes what is buffered,
+//! so a `while let Some(item) = framed.next().await` loop ends at the first one.
+//!
+//! That is why, under [`OversizePolicy::Skip`](crate::OversizePolicy::Skip), the `Decoder`
+//! does not yield [`FrameDiscarded`](crate::DecodeError::FrameDiscarded): it drops the oversize
+//! frame's bytes as they arrive and goes on to the frames after it, in the same call, so the
+//! loop sees every frame whether the peer is still connected or has closed, and a flood of
+//! oversize frames costs no buffer. [`Codec::discarded_frames`] and
+//! [`Codec::discarded_bytes`] (through `framed.codec()`, or `decoder()` on a `FramedRead`) count what was dropped. A stream that
+//! ends inside a frame, a discarded one included, is still an error
+//! ([`TruncatedFrame`](crate::DecodeError::TruncatedFrame)).
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -38,13 +45,11 @@
 //!     .oversize(lenframe::OversizePolicy::Skip)
 //!     .build()?;
 //! let (mut tx, rx) = tokio::io::duplex(64);
-//! tx.write_all(b"\x00\x00\x00\x09too long!\x00\x00\x00\x02ok").await?;
-//! drop(tx);
+//! tx.write_all(b"\x00\x00\x00\x09too long!\x00\x00\x00\x02ok").await?; // tx stays open
 //! let mut frames = FramedRead::new(rx, codec);
-//! assert!(frames.next().await.unwrap().is_err()); // FrameDiscarded
-//! assert!(frames.next().await.is_none()); // Framed's pause after an error
 //! assert_eq!(frames.next().await.transpose()?.as_deref(), Some(&b"ok"[..]));
-//! assert!(frames.next().await.is_none()); // the end
+//! assert_eq!(frames.decoder().discarded_frames(), 1);
+//! assert_eq!(frames.decoder().discarded_bytes(), 13);
 //! # Ok(())
 //! # }
 //! ```
@@ -56,16 +61,29 @@ use tokio_util::codec::{Decoder, Encoder};
 
 use crate::codec::Codec;
 
+/// [`Codec::decode`] and [`Codec::decode_eof`], with discards not reported as errors (see the
+/// module documentation): each `FrameDiscarded` step consumed the bytes of the oversize frame
+/// that were buffered, so the loops end.
 impl Decoder for Codec {
     type Item = Bytes;
     type Error = io::Error;
 
     fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<Bytes>> {
-        Ok(Codec::decode(self, src)?)
+        loop {
+            match Codec::decode(self, src) {
+                Err(e) if !e.is_fatal() => {}
+                result => return Ok(result?),
+            }
+        }
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> io::Result<Option<Bytes>> {
-        Ok(Codec::decode_eof(self, src)?)
+        loop {
+            match Codec::decode_eof(self, src) {
+                Err(e) if !e.is_fatal() => {}
+                result => return Ok(result?),
+            }
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! target, on stable Rust with no fuzzer. Fails naming each failing file and its panic message,
 //! and fails if a folder is missing or empty.
 //!
-//! `cargo test --all-features --test corpus -- --ignored write_seeds` rewrites the hand-made
+//! `cargo test --test corpus -- --ignored write_seeds` rewrites the hand-made
 //! seeds (files named `seed-*`) from the definitions below; the input format is documented in
 //! `lenframe::fuzzing`.
 

@@ -274,3 +274,61 @@ fn defaults_match_tokio_util() {
         .unwrap();
     assert_eq!(narrow.max_frame_length(), 254);
 }
+
+#[test]
+fn finishing_with_a_whole_frame_not_taken_names_the_mistake() {
+    let mut codec = Codec::new();
+    let buf = b"\x00\x00\x00\x02hi\x00\x00\x00\x05hello\x00";
+    let mut frames = codec.frames(buf);
+    assert_eq!(frames.next(), Some(Ok(&b"hi"[..])));
+    let err = frames.finish().unwrap_err();
+    assert_eq!(
+        err,
+        DecodeError::FrameNotTaken {
+            buffered: 10,
+            wire_len: 9
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "finish called with a whole frame not taken: the 10 bytes buffered start with a frame of 9 bytes"
+    );
+    assert!(err.is_fatal());
+    assert_eq!(io::Error::from(err).kind(), io::ErrorKind::InvalidInput);
+    // Nothing was consumed by asking: the frame is still there to take.
+    let mut frames = codec.frames(&buf[6..]);
+    assert_eq!(frames.next(), Some(Ok(&b"hello"[..])));
+    assert_eq!(
+        frames.finish(),
+        Err(DecodeError::TruncatedHeader {
+            buffered: 1,
+            needed: 4
+        })
+    );
+
+    // A frame whose header an earlier call read (the codec waits for its body) counts too.
+    let mut codec = Codec::new();
+    assert_eq!(codec.frames(b"\x00\x00\x00\x02h").next(), None);
+    assert_eq!(
+        codec.frames(b"\x00\x00\x00\x02hi").finish(),
+        Err(DecodeError::FrameNotTaken {
+            buffered: 6,
+            wire_len: 6
+        })
+    );
+}
+
+#[test]
+fn an_idle_codec_may_still_end_inside_a_header() {
+    let mut codec = Codec::new();
+    let mut buf = BytesMut::from(&b"\x00\x00"[..]);
+    assert_eq!(codec.decode(&mut buf), Ok(None));
+    assert!(codec.is_idle(), "no header parsed");
+    assert_eq!(
+        codec.decode_eof(&mut buf),
+        Err(DecodeError::TruncatedHeader {
+            buffered: 2,
+            needed: 4
+        })
+    );
+}

@@ -117,3 +117,29 @@ fn echo_server_rejects_bad_flags_with_usage() {
         "{stderr}"
     );
 }
+
+#[test]
+fn echo_server_and_client_print_their_usage_for_help() {
+    for (name, addr_flag) in [("echo_server", "--listen"), ("echo_client", "--connect")] {
+        for help in ["--help", "-h"] {
+            let out = example(name).arg(help).output().unwrap();
+            assert!(out.status.success(), "{name} {help}: {:?}", out.status);
+            let stdout = String::from_utf8(out.stdout).unwrap();
+            assert!(
+                stdout.starts_with(&format!("usage: {name} {addr_flag} ADDRESS")),
+                "{stdout}"
+            );
+            for flag in [
+                "--length-field-length N",
+                "--varint",
+                "--max-frame-length N",
+            ] {
+                assert!(
+                    stdout.contains(flag),
+                    "{name} --help lacks {flag}: {stdout}"
+                );
+            }
+            assert!(out.stderr.is_empty(), "{name} {help} wrote to stderr");
+        }
+    }
+}

@@ -700,6 +700,12 @@ fn echo_flags_are_the_builders_names() {
         .filter(|word| word.starts_with("--"))
         .collect();
     assert_eq!(usage.len(), 5, "{usage:?}");
+    for flag in &usage {
+        assert!(
+            echo::FRAMING_HELP.contains(&format!("  {flag} ")),
+            "--help does not explain {flag}"
+        );
+    }
     for flag in usage {
         let line = format!("--listen a {flag} 2");
         let parsed = echo::parse_args(args(&line), "--listen");

@@ -1,5 +1,7 @@
 //! `Framed<TcpStream, Codec>` over loopback with tokio.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use lenframe::{Codec, DecodeError, EncodeError, OversizePolicy};
@@ -46,34 +48,124 @@ async fn framed_sends_and_receives_over_tcp() {
     );
 }
 
-#[tokio::test]
-async fn the_skip_policy_lets_a_stream_go_on_after_the_report() {
-    let (mut client, server) = pair().await;
-    let codec = Codec::builder()
+fn skipping_codec() -> Codec {
+    Codec::builder()
         .max_frame_length(4)
         .oversize(OversizePolicy::Skip)
         .build()
-        .unwrap();
-    let mut rx = FramedRead::new(server, codec);
+        .unwrap()
+}
+
+/// A 13-byte frame over the limit of 4.
+const OVERSIZE: &[u8] = b"\x00\x00\x00\x09too long!";
+
+/// The next item, or a panic after 10 s: a stall fails the test instead of hanging it.
+async fn next_within<S: StreamExt + Unpin>(stream: &mut S) -> Option<S::Item> {
+    tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .expect("the stream stalled with a frame buffered")
+}
+
+#[tokio::test]
+async fn under_the_skip_policy_a_live_peer_gets_the_frame_after_a_discarded_one() {
+    let (mut client, server) = pair().await;
+    let mut rx = FramedRead::new(server, skipping_codec());
+    // One write, and the peer stays connected waiting for an answer: no more bytes will come
+    // until the frame after the discarded one is delivered.
     client
-        .write_all(b"\x00\x00\x00\x02ok\x00\x00\x00\x09too long!\x00\x00\x00\x04next")
+        .write_all(
+            &[
+                &b"\x00\x00\x00\x02ok"[..],
+                OVERSIZE,
+                b"\x00\x00\x00\x04next",
+            ]
+            .concat(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(next_within(&mut rx).await.unwrap().unwrap(), "ok");
+    assert_eq!(next_within(&mut rx).await.unwrap().unwrap(), "next");
+    assert_eq!(rx.decoder().discarded_frames(), 1);
+    assert_eq!(rx.decoder().discarded_bytes(), 13);
+    // The conversation goes on.
+    client.write_all(b"\x00\x00\x00\x03yes").await.unwrap();
+    assert_eq!(next_within(&mut rx).await.unwrap().unwrap(), "yes");
+    drop(client);
+    assert!(next_within(&mut rx).await.is_none());
+}
+
+#[tokio::test]
+async fn under_the_skip_policy_frames_after_discards_arrive_before_the_end_of_the_stream() {
+    let (mut client, server) = pair().await;
+    client
+        .write_all(&[OVERSIZE, OVERSIZE, b"\x00\x00\x00\x04next"].concat())
         .await
         .unwrap();
     drop(client);
-    assert_eq!(rx.next().await.unwrap().unwrap(), "ok");
-    let err = rx.next().await.unwrap().unwrap_err();
+    let mut rx = FramedRead::new(server, skipping_codec());
+    // What a `while let Some(item) = stream.next().await` loop sees.
+    let mut items = Vec::new();
+    while let Some(item) = next_within(&mut rx).await {
+        items.push(item.unwrap());
+        assert!(items.len() < 100, "no end");
+    }
+    assert_eq!(items, ["next"]);
+    assert_eq!(rx.decoder().discarded_frames(), 2);
+    assert!(rx.read_buffer().is_empty());
+}
+
+#[tokio::test]
+async fn under_the_skip_policy_a_stream_ending_inside_a_discarded_frame_is_an_error() {
+    let (mut client, server) = pair().await;
+    client.write_all(&OVERSIZE[..7]).await.unwrap();
+    drop(client);
+    let mut rx = FramedRead::new(server, skipping_codec());
+    let err = next_within(&mut rx).await.unwrap().unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
     assert_eq!(
         decode_error(&err),
-        Some(&DecodeError::FrameDiscarded {
-            announced: 9,
-            max: 4,
-            wire_len: 13
+        Some(&DecodeError::TruncatedFrame {
+            buffered: 7,
+            expected: 13
         })
     );
-    // Framed yields None once after an error, then resumes when polled again.
-    assert!(rx.next().await.is_none());
-    assert_eq!(rx.next().await.unwrap().unwrap(), "next");
-    assert!(rx.next().await.is_none());
+    assert_eq!(rx.decoder().discarded_frames(), 1);
+}
+
+#[tokio::test]
+async fn under_the_skip_policy_a_flood_of_oversize_frames_is_dropped_as_it_arrives() {
+    const FLOOD: usize = 400_000;
+    let (mut client, server) = pair().await;
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    let writer = tokio::spawn(async move {
+        let flood = OVERSIZE.repeat(FLOOD);
+        client.write_all(&flood).await.unwrap();
+        client.write_all(b"\x00\x00\x00\x04next").await.unwrap();
+        // Connected until the reader is done: no end of stream pushes the frames out.
+        let _ = done_rx.await;
+    });
+    let mut rx = FramedRead::new(server, skipping_codec());
+    let mut largest_buffer = 0;
+    let next = loop {
+        let item = next_within(&mut rx).await;
+        largest_buffer = largest_buffer.max(rx.read_buffer().capacity());
+        if let Some(item) = item {
+            break item.unwrap();
+        }
+    };
+    assert_eq!(next, "next");
+    assert_eq!(rx.decoder().discarded_frames(), FLOOD as u64);
+    assert_eq!(
+        rx.decoder().discarded_bytes(),
+        (FLOOD * OVERSIZE.len()) as u64
+    );
+    // 5.2 MB went through; the buffer held no more than a few reads' worth.
+    assert!(
+        largest_buffer <= 1 << 20,
+        "read buffer grew to {largest_buffer} bytes"
+    );
+    done_tx.send(()).unwrap();
+    writer.await.unwrap();
 }
 
 #[tokio::test]

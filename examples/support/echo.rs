@@ -34,6 +34,8 @@ pub struct Options {
 /// A command line the flags cannot make sense of.
 #[derive(Debug)]
 pub enum UsageError {
+    /// `--help` or `-h`: not an error, the usage text was asked for.
+    Help,
     /// A flag that is not one of ours.
     Unknown(String),
     /// A flag that needs a value came last.
@@ -49,6 +51,7 @@ pub enum UsageError {
 impl fmt::Display for UsageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            UsageError::Help => write!(f, "usage asked for"),
             UsageError::Unknown(flag) => write!(f, "unknown flag {flag:?}"),
             UsageError::MissingValue(flag) => write!(f, "{flag} needs a value"),
             UsageError::NotANumber { flag, value } => {
@@ -65,6 +68,17 @@ impl std::error::Error for UsageError {}
 /// The framing flags, for usage messages.
 pub const FRAMING_FLAGS: &str = "[--length-field-length N] [--little-endian | --native-endian] \
                                  [--varint] [--max-frame-length N]";
+
+/// What the framing flags mean, for `--help`.
+pub const FRAMING_HELP: &str = "\
+Framing (give the server and its clients the same flags):
+  --length-field-length N  width of the big-endian length header, 1 to 8 bytes (default 4)
+  --little-endian          the header is little-endian
+  --native-endian          the header is in this machine's byte order
+  --varint                 the header is an unsigned LEB128 varint (protobuf delimited)
+  --max-frame-length N     longest frame accepted, in bytes (default 8388608, or what the
+                           header can announce)
+  -h, --help               print this help";
 
 /// Parses `--ADDR_FLAG ADDRESS` and the framing flags (named as the builder's methods).
 pub fn parse_args(
@@ -97,6 +111,7 @@ pub fn parse_args(
             "--little-endian" => builder.little_endian(),
             "--native-endian" => builder.native_endian(),
             "--varint" => builder.varint(),
+            "--help" | "-h" => return Err(UsageError::Help),
             _ => return Err(UsageError::Unknown(arg)),
         };
     }

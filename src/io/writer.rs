@@ -35,7 +35,10 @@ const WRITE_BUFFER: usize = 64 * 1024;
 ///   start, so it must be finished, not resent): the rest stays pending, `Ok` is returned, and
 ///   the error is met again by the next write or flush, as `std::io::BufWriter` does.
 ///
-/// ```
+/// Over a socket that takes a few bytes at a time (feature `testkit`'s `ChunkedWriter`):
+///
+#[cfg_attr(feature = "testkit", doc = "```")]
+#[cfg_attr(not(feature = "testkit"), doc = "```ignore")]
 /// use std::io::ErrorKind;
 /// use lenframe::io::FrameWriter;
 /// use lenframe::testkit::{ChunkedWriter, IoOp};
