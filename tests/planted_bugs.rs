@@ -1,17 +1,19 @@
 //! The checker has teeth: a gallery of decoders with the bugs people really write, each caught by
-//! `testkit::Checker` with its default case count (256, the same cases on every run), each
-//! reported as a small shrunk case; and the correct decoders (lenframe's `Codec`, through its
-//! own API and through tokio-util's `Decoder`, and tokio-util's `LengthDelimitedCodec`) pass the
-//! same check.
+//! `testkit::Checker` with its default settings (256 cases, the same on every run), each
+//! reported as a small shrunk case; one planted bug per oracle and shape (memory, truncation,
+//! recovery, junk, a stall under `FramedRead`, a failure that needs exactly one cut), each next
+//! to its correct twin, which passes; and the correct decoders (lenframe's `Codec`, through its
+//! own API and through tokio-util's `Decoder`) pass the same check, where tokio-util's
+//! `LengthDelimitedCodec` is caught losing a frame cut after its header.
 //!
-//! Every planted decoder reads the same framing, a length then the body (4 bytes big-endian
-//! unless said otherwise), and differs from a correct one by its bug alone.
+//! Every planted decoder of the gallery reads the same framing, a length then the body (4 bytes
+//! big-endian unless said otherwise), and differs from a correct one by its bug alone.
 //! Generator: `frame()`, payloads of 0 to 31 bytes, a quarter of them empty; lists of 0 to 8.
 
 use std::io;
 
 use bytes::{Buf, Bytes, BytesMut};
-use lenframe::testkit::{CheckFailure, Checker, Fault, Violation};
+use lenframe::testkit::{CheckFailure, Checker, Fault, Truncation, Violation};
 use lenframe::Codec;
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -80,15 +82,14 @@ fn header_assumed_whole() -> impl FnMut(&mut BytesMut) -> Frame {
 #[test]
 fn catches_header_assumed_whole() {
     let failure = caught(header_assumed_whole);
-    // Shrunk to one empty frame cut inside its header: each piece of the header is taken as a
-    // header announcing an empty frame.
+    // Shrunk to one empty frame cut after its first byte: each piece of the header is taken as
+    // a header announcing an empty frame, so the one empty frame comes out twice.
     assert_eq!(
         failure.violation,
-        Violation::Chunked(Fault::TooManyMessages)
+        Violation::Chunked(Fault::DuplicatedMessage { index: 0 })
     );
-    assert_eq!(failure.messages.len(), 1, "{failure}");
-    assert_eq!(failure.cuts.len(), 1, "{failure}");
-    assert!(failure.cuts[0] < 4, "a cut inside the header: {failure}");
+    assert_eq!(failure.messages, [Bytes::new()], "{failure}");
+    assert_eq!(failure.cuts, [1], "{failure}");
 }
 
 /// Bug: once the header is there, takes the body from what arrived with it, whole or not.
@@ -105,9 +106,13 @@ fn body_assumed_with_header() -> impl FnMut(&mut BytesMut) -> Frame {
 #[test]
 fn catches_body_assumed_with_header() {
     let failure = caught(body_assumed_with_header);
-    assert_eq!(failure.violation, Violation::Chunked(Fault::WrongMessages));
-    assert_eq!(failure.messages.len(), 1, "{failure}");
-    assert_eq!(failure.cuts.len(), 1, "{failure}");
+    // One frame of one byte, its body cut from its header: an empty frame comes out instead.
+    assert_eq!(
+        failure.violation,
+        Violation::Chunked(Fault::WrongMessage { index: 0 })
+    );
+    assert_eq!(failure.messages, [Bytes::from_static(b"\0")], "{failure}");
+    assert_eq!(failure.cuts, [4], "{failure}");
 }
 
 /// Bug: one read, one message: whatever follows the frame in the buffer (the next frame, or
@@ -126,7 +131,10 @@ fn drops_bytes_after_a_frame() -> impl FnMut(&mut BytesMut) -> Frame {
 #[test]
 fn catches_bytes_dropped_after_a_frame() {
     let failure = caught(drops_bytes_after_a_frame);
-    assert_eq!(failure.violation, Violation::OnePiece(Fault::WrongMessages));
+    assert_eq!(
+        failure.violation,
+        Violation::OnePiece(Fault::MissingMessages { index: 1 })
+    );
     assert_eq!(failure.messages.len(), 2, "two glued frames: {failure}");
     assert!(failure.cuts.is_empty(), "{failure}");
 }
@@ -155,11 +163,17 @@ fn catches_off_by_one_length_adjustment() {
         .expect_err("the planted bug must be caught");
     eprintln!("{failure}");
     assert!(failure.case <= 16, "caught late: {failure}");
-    assert!(
-        matches!(failure.violation, Violation::OnePiece(_)),
-        "{failure}"
+    // An empty frame, whose length field says 2, is read as one byte more, for which the
+    // decoder waits with the whole frame there.
+    assert_eq!(
+        failure.violation,
+        Violation::OnePiece(Fault::Stalled {
+            index: 0,
+            delivered: 2,
+            end: 2
+        })
     );
-    assert_eq!(failure.messages.len(), 1, "{failure}");
+    assert_eq!(failure.messages, [Bytes::new()], "{failure}");
     // The layout itself is right: lenframe decodes it.
     Checker::new(counting_itself, encode_counting_itself, frame()).assert();
 }
@@ -210,8 +224,29 @@ fn split_header_read_little_endian() -> impl FnMut(&mut BytesMut) -> Frame {
 
 #[test]
 fn catches_split_header_read_with_the_wrong_endianness() {
+    // Found first another way: the half header it keeps inside is lost when the stream ends
+    // there (no `decode_eof` says so).
     let failure = caught(split_header_read_little_endian);
-    assert_eq!(failure.violation, Violation::Chunked(Fault::WrongMessages));
+    assert_eq!(
+        failure.violation,
+        Violation::Truncated {
+            at: 1,
+            fault: Fault::TruncationLost { index: 0 }
+        }
+    );
+    // Without the truncation oracle, the byte order: a header split across reads announces
+    // 16 MiB instead of 1 byte, and the decoder waits for them with the frame there.
+    let failure = Checker::new(split_header_read_little_endian, encode, frame())
+        .truncation(Truncation::Off)
+        .run()
+        .expect_err("the planted bug must be caught");
+    assert!(
+        matches!(
+            failure.violation,
+            Violation::Chunked(Fault::Stalled { index: 0, .. })
+        ),
+        "{failure}"
+    );
     assert_eq!(failure.messages.len(), 1, "{failure}");
     assert_eq!(failure.cuts.len(), 1, "{failure}");
     assert!(failure.cuts[0] < 4, "a cut inside the header: {failure}");
@@ -232,8 +267,18 @@ fn loses_a_zero_length_frame() -> impl FnMut(&mut BytesMut) -> Frame {
 #[test]
 fn catches_a_lost_zero_length_frame() {
     let failure = caught(loses_a_zero_length_frame);
-    assert_eq!(failure.violation, Violation::OnePiece(Fault::WrongMessages));
-    assert_eq!(failure.messages, [Bytes::new()], "{failure}");
+    // An empty frame, whole after its 4 bytes, waits for a fifth: it comes out only when the
+    // next frame's bytes arrive.
+    assert_eq!(
+        failure.violation,
+        Violation::Chunked(Fault::Stalled {
+            index: 0,
+            delivered: 4,
+            end: 4
+        })
+    );
+    assert_eq!(failure.messages[0], Bytes::new(), "{failure}");
+    assert_eq!(failure.cuts, [4], "{failure}");
 }
 
 /// Bug: the parsed length lives in a local variable: when the body is not all there, the
@@ -254,12 +299,17 @@ fn resets_state_at_a_chunk_boundary() -> impl FnMut(&mut BytesMut) -> Frame {
 #[test]
 fn catches_state_reset_at_a_chunk_boundary() {
     let failure = caught(resets_state_at_a_chunk_boundary);
-    assert!(
-        matches!(failure.violation, Violation::Chunked(_)),
-        "{failure}"
+    // The body is read as a header, and the decoder waits for what it announces.
+    assert_eq!(
+        failure.violation,
+        Violation::Chunked(Fault::Stalled {
+            index: 0,
+            delivered: 5,
+            end: 5
+        })
     );
     assert_eq!(failure.messages.len(), 1, "{failure}");
-    assert_eq!(failure.cuts.len(), 1, "{failure}");
+    assert_eq!(failure.cuts, [4], "the body cut from its header: {failure}");
 }
 
 /// Bug: copies the frame out and returns it, but never advances the buffer past it.
@@ -278,7 +328,7 @@ fn catches_a_frame_returned_without_advancing() {
     // The same frame, again and again: the check stops it one message past the encoded ones.
     assert_eq!(
         failure.violation,
-        Violation::OnePiece(Fault::TooManyMessages)
+        Violation::OnePiece(Fault::DuplicatedMessage { index: 0 })
     );
     assert_eq!(failure.messages.len(), 1, "{failure}");
     assert_eq!(failure.one_piece.messages.len(), 2, "{failure}");
@@ -303,7 +353,7 @@ fn catches_an_empty_read_taken_as_a_frame() {
     let failure = caught(empty_read_as_a_frame);
     assert_eq!(
         failure.violation,
-        Violation::OnePiece(Fault::TooManyMessages)
+        Violation::OnePiece(Fault::ExtraMessages { index: 0 })
     );
     assert!(failure.messages.is_empty(), "no message at all: {failure}");
 }
@@ -326,9 +376,19 @@ fn slices_a_short_header() -> impl FnMut(&mut BytesMut) -> Frame {
 #[test]
 fn catches_a_panic_on_a_short_header() {
     let failure = caught(slices_a_short_header);
-    assert_eq!(failure.violation, Violation::Chunked(Fault::Panicked));
+    assert_eq!(
+        failure.violation,
+        Violation::Chunked(Fault::Panicked { index: 0 })
+    );
+    assert!(
+        failure
+            .chunked
+            .to_string()
+            .contains("range end index 4 out of range"),
+        "{failure}"
+    );
     assert_eq!(failure.messages.len(), 1, "{failure}");
-    assert_eq!(failure.cuts.len(), 1, "{failure}");
+    assert_eq!(failure.cuts, [1], "{failure}");
 }
 
 type Planted = Box<dyn FnMut(&mut BytesMut) -> Frame>;
@@ -445,16 +505,41 @@ fn lenframe_codec_passes_under_other_layouts() {
     }
 }
 
-#[cfg(feature = "tokio")]
 #[test]
-fn lenframe_and_tokio_util_pass_through_tokio_decoder() {
+fn lenframe_passes_through_tokio_decoder_and_under_framed_read() {
+    use lenframe::testkit::{framed, TokioDecoder};
+
+    Checker::new(|| TokioDecoder(Codec::new()), encode, frame()).assert();
+    Checker::new(framed(Codec::new), encode, frame()).assert();
+}
+
+/// A finding in a published crate: tokio-util 0.7's `LengthDelimitedCodec` consumes a header
+/// before its body arrives, and when the stream ends right there its `decode_eof` (the
+/// `Decoder` default) sees an empty buffer and reports a clean end. The frame vanishes without
+/// an error; lenframe reports `TruncatedFrame` (docs/differences-from-tokio-util.md, 3).
+#[test]
+fn tokio_util_loses_a_frame_cut_right_after_its_header() {
     use lenframe::testkit::TokioDecoder;
     use tokio_util::codec::LengthDelimitedCodec;
 
-    Checker::new(|| TokioDecoder(Codec::new()), encode, frame()).assert();
-
     let theirs = || TokioDecoder(LengthDelimitedCodec::new());
     let encode_mut = |frame: &BytesMut, dst: &mut BytesMut| encode(&frame.clone().freeze(), dst);
-    let frame_mut = frame().prop_map(|f| BytesMut::from(&f[..]));
-    Checker::new(theirs, encode_mut, frame_mut).assert();
+    let frame_mut = || frame().prop_map(|f| BytesMut::from(&f[..]));
+    let failure = Checker::new(theirs, encode_mut, frame_mut())
+        .run()
+        .expect_err("tokio-util drops the cut frame");
+    assert_eq!(
+        failure.violation,
+        Violation::Truncated {
+            at: 4,
+            fault: Fault::TruncationLost { index: 0 }
+        },
+        "{failure}"
+    );
+    assert_eq!(failure.messages.len(), 1, "{failure}");
+    assert!(!failure.messages[0].is_empty(), "{failure}");
+    // Every other property holds.
+    Checker::new(theirs, encode_mut, frame_mut())
+        .truncation(Truncation::Off)
+        .assert();
 }

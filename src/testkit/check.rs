@@ -5,10 +5,9 @@
 //! across many, a header split from its body or split in two. A decoder tested on whole
 //! messages only can be wrong for every one of those cuts. [`Checker`] encodes lists of
 //! messages drawn from your strategy, cuts the stream everywhere (randomly, after every byte,
-//! not at all), decodes it with a fresh decoder each time, and checks that decoding returns
-//! exactly the messages encoded, in order, leaves nothing behind, and agrees with decoding the
-//! stream in one piece. When it fails, proptest's shrinking finds the smallest message list and
-//! the fewest cuts that break the decoder, and [`CheckFailure`] shows them.
+//! not at all), decodes it with a fresh decoder each time, and checks the oracles (see
+//! [`oracle`](crate::testkit::oracle)). When it fails, it shrinks the case to the fewest,
+//! smallest messages and the fewest cuts that still fail, and [`CheckFailure`] shows them.
 //!
 //! ```
 //! use bytes::{BufMut, BytesMut};
@@ -28,53 +27,60 @@
 //! Checker::new(|| decode_line, encode, "[a-z ]{0,8}").assert();
 //! ```
 //!
-//! The decoder is anything that implements [`Decode`]: a `FnMut(&mut BytesMut) ->
-//! Result<Option<T>, E>` (as above, made fresh by the factory for every run), a type of your
-//! own, [`Codec`], or (feature `tokio`) any `tokio_util::codec::Decoder` wrapped
-//! in `TokioDecoder`.
+//! # What a case is, and what is checked
 //!
-//! # What is checked
+//! A case is a list of messages and a [`Plan`]: how the stream is cut, read errors for readers,
+//! junk for parsers, the encoder's seed. The messages are encoded back to back into one stream
+//! and decoded by fresh decoders, each run ending with the end of the stream:
 //!
-//! For each case (a message list and a set of cuts), the messages are encoded back to back into
-//! one stream, and the stream is decoded twice with fresh decoders: in one piece, and in the
-//! chunks between the cuts. Each run calls `decode` after each chunk until it returns
-//! `Ok(None)`, then, at the end of the stream, `decode_eof` until it returns `Ok(None)`. Each run
-//! must return exactly the encoded messages (by `PartialEq`) and end with an empty buffer; an
-//! error or a panic fails it. A failure of the one-piece run means the decoder and the encoder
-//! disagree whatever the cuts ([`Violation::OnePiece`]); a failure of the chunked run alone is
-//! a cutting bug ([`Violation::Chunked`]).
+//! 1. in one piece ([`Violation::OnePiece`]: the decoder and the encoder disagree, whatever
+//!    the cuts);
+//! 2. in the plan's chunks ([`Violation::Chunked`]: a cutting bug);
+//! 3. parsers: in chunks, with junk in front of the input ([`Violation::Junk`]);
+//! 4. cut short inside a message, at many points ([`Violation::Truncated`]).
 //!
-//! Progress is bounded: a run stops as soon as the decoder has returned one message more than
-//! were encoded. A decoder that returns a message without consuming its bytes, or returns
-//! messages for ever at the end of the stream, is reported ([`Fault::TooManyMessages`]) instead
-//! of hanging the test: a run makes at most `chunks + messages + 2` calls. (A single call that
-//! never returns cannot be caught.)
+//! Each run must return exactly the encoded messages (compared by `PartialEq`, or by
+//! [`Checker::compare`]), in order, as soon as each has arrived, then end cleanly with nothing
+//! left over; see the [oracles](crate::testkit::oracle) for each rule, including recovery after
+//! expected errors ([`Checker::errors_on`]) and memory ([`Checker::capacity_bound`]).
 //!
-//! # Determinism
+//! Progress is bounded: a run stops one message past those encoded, so a decoder that returns
+//! a message without consuming its bytes is reported instead of hanging the test. (A single call
+//! that never returns cannot be caught.)
 //!
-//! The checker seeds its random generator with a fixed seed (or `PROPTEST_RNG_SEED`, or
-//! [`Checker::seed`]), so it checks the same cases on every run: a decoder caught once is
-//! caught every time. It runs proptest's default number of cases (256; `PROPTEST_CASES`
+//! # Two engines, one check
+//!
+//! [`Checker::run`] draws cases with proptest, from a fixed seed (so a decoder caught once is
+//! caught every time), and shrinks a failure. [`Checker::fuzz`] takes the case from a fuzzer's
+//! bytes instead (see [`case`](crate::testkit::case) for what each byte means), and
+//! [`Checker::replay`] runs a folder of such inputs under `cargo test`. A proptest failure can
+//! be written as such an input ([`Checker::record_failures`]).
+//!
+//! The property engine runs proptest's default number of cases (256; `PROPTEST_CASES`
 //! overrides, as does [`Checker::cases`]), shrinks a failure for up to [`SHRINK_STEPS`] cases
-//! whatever the case count (`PROPTEST_MAX_SHRINK_ITERS` overrides), and persists no regression
-//! files.
+//! (`PROPTEST_MAX_SHRINK_ITERS` overrides), then removes every cut the failure does not need and
+//! moves the rest as early as they still fail. It persists no regression files.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::fmt;
-use std::panic::{self, AssertUnwindSafe};
+use std::path::PathBuf;
 
-use bytes::{Bytes, BytesMut};
-use proptest::collection::{vec, VecStrategy};
-use proptest::strategy::{Just, Strategy};
-use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunner};
+use bytes::BytesMut;
+use proptest::collection::vec;
+use proptest::strategy::{BoxedStrategy, Strategy};
 
-use crate::testkit::feeder::{feed, Step};
-use crate::testkit::strategy::{chunk_lengths, cuts};
-use crate::{Codec, DecodeError};
+use crate::testkit::case::Plan;
+use crate::testkit::encode::{Encode, EncodeContext};
+use crate::testkit::oracle::{judge, judge_truncated, Expect};
+use crate::testkit::shape::{IntoSubject, Item, Log, LogRules, Run, RunSpec, Subject};
 
-mod report;
+mod engine;
+mod fuzz;
+pub(crate) mod report;
+mod stream;
 
 pub use report::{CheckFailure, Decoded, Ending, Fault, Violation};
+pub use stream::{StreamCheck, StreamFailure};
 
 /// The seed the checker uses unless told otherwise: the cases it checks are the same on every
 /// run.
@@ -88,137 +94,129 @@ pub const SHRINK_STEPS: u32 = 16 * 1024;
 /// Most messages in one case of [`Checker::new`].
 pub const MAX_MESSAGES: usize = 8;
 
-/// A stream decoder: takes messages off the front of a buffer the stream's bytes are appended
-/// to.
-///
-/// Implemented for every `FnMut(&mut BytesMut) -> Result<Option<T>, E>`, for
-/// [`Codec`], and (feature `tokio`) for any `tokio_util::codec::Decoder` through
-/// `TokioDecoder`.
-///
-/// ```
-/// use bytes::{Buf, BytesMut};
-/// use lenframe::testkit::Decode;
-///
-/// /// One-byte length, then that many bytes.
-/// #[derive(Default)]
-/// struct Tiny;
-///
-/// impl Decode for Tiny {
-///     type Message = Vec<u8>;
-///     type Error = std::convert::Infallible;
-///     fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<u8>>, Self::Error> {
-///         match buf.first() {
-///             Some(&len) if buf.len() > usize::from(len) => {
-///                 buf.advance(1);
-///                 Ok(Some(buf.split_to(usize::from(len)).to_vec()))
-///             }
-///             _ => Ok(None),
-///         }
-///     }
-/// }
-///
-/// let encode = |msg: &Vec<u8>, dst: &mut BytesMut| {
-///     dst.extend_from_slice(&[u8::try_from(msg.len()).unwrap()]);
-///     dst.extend_from_slice(msg);
-/// };
-/// let message = proptest::collection::vec(0u8..=255, 0..20);
-/// lenframe::testkit::Checker::new(Tiny::default, encode, message).assert();
-/// ```
-pub trait Decode {
-    /// What one call returns.
-    type Message;
-    /// What a failed call returns; shown with `Debug` in a failure report.
-    type Error: fmt::Debug;
+/// How a stream that ends inside a message must end (see the truncation oracle,
+/// [`oracle`](crate::testkit::oracle)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Truncation {
+    /// Not checked.
+    Off,
+    /// With an error, or with the cut message's bytes left in the buffer, where the caller (or
+    /// `FramedRead`, "bytes remaining on stream") sees them: never as a clean end with the
+    /// bytes gone, never with the cut message returned.
+    #[default]
+    Reported,
+    /// With an error.
+    MustError,
+    /// As [`Truncation::Reported`], and the cut message may also come out as a last message
+    /// (whatever it is): for protocols whose last message may end with the stream, as
+    /// tokio-util's `LinesCodec` returns a last line without its newline.
+    AllowRest,
+}
 
-    /// The next message, `Ok(None)` when the buffer holds no whole message yet.
-    ///
-    /// # Errors
-    ///
-    /// Whatever the decoder reports; the checker counts any error as a failure.
-    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Self::Message>, Self::Error>;
+/// How the checker compares an encoded message with a decoded one: [`Equal`] (`PartialEq`),
+/// or a function ([`Checker::compare`]).
+pub trait Compare<M, T> {
+    /// Whether `decoded` is `expected`.
+    fn same(&self, expected: &M, decoded: &T) -> bool;
+}
 
-    /// The next message once the stream has ended (no more bytes will be appended). By default,
-    /// [`Decode::decode`].
-    ///
-    /// # Errors
-    ///
-    /// As [`Decode::decode`]; a decoder may also report a stream that ended inside a message.
-    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Self::Message>, Self::Error> {
-        self.decode(buf)
+/// Compares with `PartialEq`: `expected == decoded` (the two types may differ, as `Bytes` and
+/// `BytesMut` do).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Equal;
+
+impl<M: PartialEq<T>, T> Compare<M, T> for Equal {
+    fn same(&self, expected: &M, decoded: &T) -> bool {
+        expected == decoded
     }
 }
 
-impl<F, M, E> Decode for F
-where
-    F: FnMut(&mut BytesMut) -> Result<Option<M>, E>,
-    E: fmt::Debug,
-{
-    type Message = M;
-    type Error = E;
+/// Compares with a function: see [`Checker::compare`].
+#[derive(Clone, Copy, Debug)]
+pub struct CompareWith<F>(F);
 
-    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<M>, E> {
-        self(buf)
+impl<M, T, F: Fn(&M, &T) -> bool> Compare<M, T> for CompareWith<F> {
+    fn same(&self, expected: &M, decoded: &T) -> bool {
+        (self.0)(expected, decoded)
     }
 }
 
-/// [`Codec::decode`] and [`Codec::decode_eof`].
-impl Decode for Codec {
-    type Message = Bytes;
-    type Error = DecodeError;
+/// How the checker shows a decoded message in a report: [`Debugged`] (`{:?}`), or a function
+/// ([`Checker::render`]).
+pub trait Render<T> {
+    /// `decoded`, for a report.
+    fn render(&self, decoded: &T) -> String;
+}
 
-    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, DecodeError> {
-        Codec::decode(self, buf)
-    }
+/// Shows with `Debug`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Debugged;
 
-    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, DecodeError> {
-        Codec::decode_eof(self, buf)
+impl<T: fmt::Debug> Render<T> for Debugged {
+    fn render(&self, decoded: &T) -> String {
+        format!("{decoded:?}")
     }
 }
 
-/// Any `tokio_util::codec::Decoder` as a [`Decode`] (feature `tokio`): `decode` and
-/// `decode_eof` are the decoder's own.
-///
-/// ```
-/// use bytes::{BufMut, BytesMut};
-/// use lenframe::testkit::{Checker, TokioDecoder};
-/// use tokio_util::codec::LinesCodec;
-///
-/// let encode = |line: &String, dst: &mut BytesMut| {
-///     dst.put_slice(line.as_bytes());
-///     dst.put_u8(b'\n');
-/// };
-/// Checker::new(|| TokioDecoder(LinesCodec::new()), encode, "[a-z ]{0,8}").assert();
-/// ```
-#[cfg(feature = "tokio")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
-#[derive(Clone, Debug, Default)]
-pub struct TokioDecoder<D>(pub D);
+/// Shows with a function: see [`Checker::render`].
+#[derive(Clone, Copy, Debug)]
+pub struct RenderWith<F>(F);
 
-#[cfg(feature = "tokio")]
-impl<D> Decode for TokioDecoder<D>
-where
-    D: tokio_util::codec::Decoder,
-    D::Error: fmt::Debug,
-{
-    type Message = D::Item;
-    type Error = D::Error;
-
-    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<D::Item>, D::Error> {
-        self.0.decode(buf)
+impl<T, F: Fn(&T) -> String> Render<T> for RenderWith<F> {
+    fn render(&self, decoded: &T) -> String {
+        (self.0)(decoded)
     }
+}
 
-    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<D::Item>, D::Error> {
-        self.0.decode_eof(buf)
+/// Where the messages of a case come from.
+pub(crate) enum Messages<M> {
+    /// A proptest strategy of message lists (under a fuzzer: its `PassThrough` source).
+    Strategy(BoxedStrategy<Vec<M>>),
+    /// `Arbitrary` messages: the strategy draws bytes for the property engine; a fuzzer's bytes
+    /// go to `from_bytes` directly.
+    #[cfg(feature = "arbitrary")]
+    Arbitrary {
+        strategy: BoxedStrategy<Vec<M>>,
+        from_bytes: fn(&[u8]) -> Vec<M>,
+    },
+}
+
+impl<M> Messages<M> {
+    fn strategy(&self) -> &BoxedStrategy<Vec<M>> {
+        match self {
+            Messages::Strategy(strategy) => strategy,
+            #[cfg(feature = "arbitrary")]
+            Messages::Arbitrary { strategy, .. } => strategy,
+        }
     }
+}
+
+/// Which messages the check expects an error for: [`Checker::errors_on`].
+type ErrorsOn<M> = Box<dyn Fn(&M) -> bool>;
+
+/// The options that are not types.
+struct Options<M> {
+    cases: Option<u32>,
+    seed: Option<u64>,
+    shrink_steps: Option<u32>,
+    truncation: Truncation,
+    errors_on: Option<ErrorsOn<M>>,
+    capacity_bound: Option<Box<dyn Fn(usize) -> usize>>,
+    lookahead: bool,
+    interrupts: bool,
+    record: Option<PathBuf>,
 }
 
 /// Checks a decoder against an encoder under every generated cut of the stream. See the
 /// [module documentation](self) for what is checked.
 ///
-/// Built from a factory of fresh decoders (`Fn() -> D`), an encoder that appends one message
-/// to a buffer (`Fn(&Message, &mut BytesMut)`, expected not to fail for any generated message),
-/// and a strategy of messages ([`Checker::new`]) or of message lists
-/// ([`Checker::with_lists`]).
+/// Built from a decoder of any shape ([`shape`](crate::testkit::shape): a factory of fresh
+/// [`Decode`](crate::testkit::Decode)rs, `Fn() -> D`, or one of the adapters), an encoder
+/// ([`encode`](crate::testkit::encode): any `FnMut(&Message, &mut BytesMut)`, or an adapter),
+/// and a strategy of messages ([`Checker::new`]) or of message lists ([`Checker::with_lists`]).
+/// What is encoded and what is decoded may be different types: they are compared by
+/// `PartialEq` between them, or by [`Checker::compare`].
 ///
 /// ```
 /// use bytes::{Bytes, BytesMut};
@@ -229,43 +227,41 @@ where
 /// let frame = proptest::collection::vec(any::<u8>(), 0..100).prop_map(Bytes::from);
 /// assert!(Checker::new(Codec::new, encode, frame).run().is_ok());
 /// ```
-pub struct Checker<N, E, S> {
-    new_decoder: N,
-    encode: E,
-    lists: S,
-    cases: Option<u32>,
-    seed: Option<u64>,
+pub struct Checker<M, S, E, C = Equal, R = Debugged> {
+    subject: S,
+    encoder: RefCell<E>,
+    messages: Messages<M>,
+    compare: C,
+    render: R,
+    options: Options<M>,
 }
 
-impl<N, E, S> fmt::Debug for Checker<N, E, S> {
+impl<M, S, E, C, R> fmt::Debug for Checker<M, S, E, C, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Checker")
-            .field("cases", &self.cases)
-            .field("seed", &self.seed)
+            .field("cases", &self.options.cases)
+            .field("seed", &self.options.seed)
+            .field("truncation", &self.options.truncation)
             .finish_non_exhaustive()
     }
 }
 
-impl<N, D, E, MS> Checker<N, E, VecStrategy<MS>>
+impl<M, S, E> Checker<M, S, E>
 where
-    N: Fn() -> D,
-    D: Decode,
-    E: Fn(&D::Message, &mut BytesMut),
-    MS: Strategy<Value = D::Message>,
+    M: fmt::Debug + 'static,
+    S: Subject,
+    E: Encode<M>,
 {
-    /// Checks lists of 0 to [`MAX_MESSAGES`] messages drawn from `message`.
-    pub fn new(new_decoder: N, encode: E, message: MS) -> Self {
-        Checker::with_lists(new_decoder, encode, vec(message, 0..=MAX_MESSAGES))
+    /// Checks lists of 0 to [`MAX_MESSAGES`] messages drawn from `message` (a `'static`
+    /// strategy: the checker keeps it).
+    pub fn new<I, MS>(subject: I, encode: E, message: MS) -> Self
+    where
+        I: IntoSubject<Subject = S>,
+        MS: Strategy<Value = M> + 'static,
+    {
+        Checker::with_lists(subject, encode, vec(message, 0..=MAX_MESSAGES))
     }
-}
 
-impl<N, D, E, S> Checker<N, E, S>
-where
-    N: Fn() -> D,
-    D: Decode,
-    E: Fn(&D::Message, &mut BytesMut),
-    S: Strategy<Value = Vec<D::Message>>,
-{
     /// Checks the message lists `lists` draws: for protocols where not every list is valid (a
     /// handshake first, say), or to choose how many messages a case holds.
     ///
@@ -281,22 +277,108 @@ where
     /// });
     /// Checker::with_lists(Codec::new, encode, lists).assert();
     /// ```
-    pub fn with_lists(new_decoder: N, encode: E, lists: S) -> Self {
-        Checker {
-            new_decoder,
+    pub fn with_lists<I, LS>(subject: I, encode: E, lists: LS) -> Self
+    where
+        I: IntoSubject<Subject = S>,
+        LS: Strategy<Value = Vec<M>> + 'static,
+    {
+        Checker::from_source(
+            subject.into_subject(),
             encode,
-            lists,
-            cases: None,
-            seed: None,
+            Messages::Strategy(lists.boxed()),
+        )
+    }
+
+    fn from_source(subject: S, encode: E, messages: Messages<M>) -> Self {
+        Checker {
+            subject,
+            encoder: RefCell::new(encode),
+            messages,
+            compare: Equal,
+            render: Debugged,
+            options: Options {
+                cases: None,
+                seed: None,
+                shrink_steps: None,
+                truncation: Truncation::default(),
+                errors_on: None,
+                capacity_bound: None,
+                lookahead: false,
+                interrupts: true,
+                record: None,
+            },
         }
     }
 }
 
-impl<N, E, S> Checker<N, E, S> {
+#[cfg(feature = "arbitrary")]
+impl<M, S, E> Checker<M, S, E>
+where
+    M: fmt::Debug + for<'a> arbitrary::Arbitrary<'a> + 'static,
+    S: Subject,
+    E: Encode<M>,
+{
+    /// Checks lists of `arbitrary::Arbitrary` messages (features `testkit` and `arbitrary`):
+    /// up to [`MAX_MESSAGES`] taken from random bytes under proptest, up to 64 from the
+    /// message bytes of a fuzz input (through `arbitrary::Unstructured`).
+    ///
+    /// ```
+    /// use bytes::{BufMut, BytesMut};
+    /// use lenframe::testkit::Checker;
+    ///
+    /// #[derive(Clone, Debug, PartialEq, arbitrary::Arbitrary)]
+    /// enum Command { Ping, Set(u8, u16) }
+    ///
+    /// let encode = |c: &Command, dst: &mut BytesMut| match c {
+    ///     Command::Ping => dst.put_u8(0),
+    ///     Command::Set(k, v) => { dst.put_u8(1); dst.put_u8(*k); dst.put_u16(*v) }
+    /// };
+    /// let decode = |buf: &mut BytesMut| -> Result<Option<Command>, u8> {
+    ///     use bytes::Buf;
+    ///     match buf.first() {
+    ///         None => Ok(None),
+    ///         Some(0) => { buf.advance(1); Ok(Some(Command::Ping)) }
+    ///         Some(1) if buf.len() < 4 => Ok(None),
+    ///         Some(1) => { buf.advance(1); Ok(Some(Command::Set(buf.get_u8(), buf.get_u16()))) }
+    ///         Some(&other) => Err(other),
+    ///     }
+    /// };
+    /// Checker::arbitrary(move || decode, encode).assert();
+    /// ```
+    pub fn arbitrary<I>(subject: I, encode: E) -> Self
+    where
+        I: IntoSubject<Subject = S>,
+    {
+        fn take<M: for<'a> arbitrary::Arbitrary<'a>>(bytes: &[u8], most: usize) -> Vec<M> {
+            let mut u = arbitrary::Unstructured::new(bytes);
+            let mut messages = Vec::new();
+            while messages.len() < most && !u.is_empty() {
+                match M::arbitrary(&mut u) {
+                    Ok(message) => messages.push(message),
+                    Err(_) => break,
+                }
+            }
+            messages
+        }
+        let strategy = vec(proptest::num::u8::ANY, 0..=256)
+            .prop_map(|bytes| take::<M>(&bytes, MAX_MESSAGES))
+            .boxed();
+        Checker::from_source(
+            subject.into_subject(),
+            encode,
+            Messages::Arbitrary {
+                strategy,
+                from_bytes: |bytes| take::<M>(bytes, 64),
+            },
+        )
+    }
+}
+
+impl<M, S, E, C, R> Checker<M, S, E, C, R> {
     /// Checks this many cases instead of proptest's default (256, or `PROPTEST_CASES`).
     #[must_use]
     pub fn cases(mut self, cases: u32) -> Self {
-        self.cases = Some(cases);
+        self.options.cases = Some(cases);
         self
     }
 
@@ -304,19 +386,408 @@ impl<N, E, S> Checker<N, E, S> {
     /// cases, the same on every run with this seed.
     #[must_use]
     pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
+        self.options.seed = Some(seed);
         self
+    }
+
+    /// Shrinks a failure for at most this many cases (default [`SHRINK_STEPS`], or
+    /// `PROPTEST_MAX_SHRINK_ITERS`).
+    #[must_use]
+    pub fn shrink_steps(mut self, steps: u32) -> Self {
+        self.options.shrink_steps = Some(steps);
+        self
+    }
+
+    /// How a stream cut short inside a message must end (default [`Truncation::Reported`]).
+    #[must_use]
+    pub fn truncation(mut self, truncation: Truncation) -> Self {
+        self.options.truncation = truncation;
+        self
+    }
+
+    /// The messages for which `expects_error` is true are ones the decoder must reject: it
+    /// must return one error there, and go on with the next message (a line over the limit
+    /// for tokio-util's `LinesCodec::new_with_max_length`; an oversize frame under lenframe's
+    /// `OversizePolicy::Skip`). Errors no longer end a run.
+    ///
+    /// ```
+    /// use bytes::{BufMut, BytesMut};
+    /// use lenframe::testkit::{Checker, TokioDecoder, Truncation};
+    /// use tokio_util::codec::LinesCodec;
+    ///
+    /// let encode = |line: &String, dst: &mut BytesMut| {
+    ///     dst.put_slice(line.as_bytes());
+    ///     dst.put_u8(b'\n');
+    /// };
+    /// Checker::new(|| TokioDecoder(LinesCodec::new_with_max_length(4)), encode, "[a-z]{0,8}")
+    ///     .errors_on(|line: &String| line.len() > 4)
+    ///     .truncation(Truncation::AllowRest) // a last line may end with the stream
+    ///     .assert();
+    /// ```
+    #[must_use]
+    pub fn errors_on(mut self, expects_error: impl Fn(&M) -> bool + 'static) -> Self {
+        self.options.errors_on = Some(Box::new(expects_error));
+        self
+    }
+
+    /// Checks memory: after each call, the decoder's buffer may hold at most `bound(buffered)`
+    /// bytes of capacity, `buffered` being the bytes it held when the call began (see the
+    /// memory oracle, [`oracle`](crate::testkit::oracle)). Off by default.
+    #[must_use]
+    pub fn capacity_bound(mut self, bound: impl Fn(usize) -> usize + 'static) -> Self {
+        self.options.capacity_bound = Some(Box::new(bound));
+        self
+    }
+
+    /// Lets the decoder wait for bytes past a message's end before returning it (protocols
+    /// where a message ends only where the next begins): turns the stall check off.
+    #[must_use]
+    pub fn allow_lookahead(mut self) -> Self {
+        self.options.lookahead = true;
+        self
+    }
+
+    /// Readers: no `Interrupted` errors (for decoders documented not to retry them).
+    #[must_use]
+    pub fn without_interrupts(mut self) -> Self {
+        self.options.interrupts = false;
+        self
+    }
+
+    /// Writes the input of each property failure (before shrinking, in the fuzz format:
+    /// replayed by [`Checker::replay`] and by the fuzzer) into `dir`, named
+    /// `proptest-<hash>`; the report says where. The environment variable
+    /// `LENFRAME_RECORD=dir` does the same for every checker, with no code change.
+    #[must_use]
+    pub fn record_failures(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.options.record = Some(dir.into());
+        self
+    }
+
+    /// Compares an encoded message with a decoded one by `same`, for decoded types without
+    /// `PartialEq` (or with another notion of equal).
+    ///
+    /// ```
+    /// use bytes::{Buf, BufMut, BytesMut};
+    /// use lenframe::testkit::Checker;
+    ///
+    /// /// A decoded message with no `Clone`, `Debug` or `PartialEq`.
+    /// struct Row { columns: Vec<String> }
+    ///
+    /// let encode = |row: &Vec<String>, dst: &mut BytesMut| {
+    ///     dst.put_slice(row.join(",").as_bytes());
+    ///     dst.put_u8(b'\n');
+    /// };
+    /// let decode = |buf: &mut BytesMut| -> Result<Option<Row>, std::str::Utf8Error> {
+    ///     let Some(end) = buf.iter().position(|&b| b == b'\n') else { return Ok(None) };
+    ///     let line = buf.split_to(end + 1);
+    ///     let text = std::str::from_utf8(&line[..end])?;
+    ///     Ok(Some(Row { columns: text.split(',').map(String::from).collect() }))
+    /// };
+    /// let row = proptest::collection::vec("[a-z]{1,3}", 1..4);
+    /// Checker::new(move || decode, encode, row)
+    ///     .compare(|expected: &Vec<String>, got: &Row| &got.columns == expected)
+    ///     .render(|got: &Row| got.columns.join(","))
+    ///     .assert();
+    /// ```
+    #[must_use]
+    pub fn compare<F>(self, same: F) -> Checker<M, S, E, CompareWith<F>, R> {
+        Checker {
+            subject: self.subject,
+            encoder: self.encoder,
+            messages: self.messages,
+            compare: CompareWith(same),
+            render: self.render,
+            options: self.options,
+        }
+    }
+
+    /// Shows a decoded message in a report by `show`, for decoded types without `Debug`.
+    #[must_use]
+    pub fn render<F>(self, show: F) -> Checker<M, S, E, C, RenderWith<F>> {
+        Checker {
+            subject: self.subject,
+            encoder: self.encoder,
+            messages: self.messages,
+            compare: self.compare,
+            render: RenderWith(show),
+            options: self.options,
+        }
     }
 }
 
-impl<N, D, E, S> Checker<N, E, S>
+/// Which truncation points a check visits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Prefixes {
+    /// Many: the start of each message, its first bytes, its middle and its last byte.
+    Many,
+    /// The plan's one (a fuzz input's).
+    Planned,
+}
+
+/// One case examined: the stream, the runs, and what broke first.
+struct Examined<T> {
+    wire: Vec<u8>,
+    ends: Vec<usize>,
+    cuts: Vec<usize>,
+    one_piece: Run<T>,
+    chunked: Run<T>,
+    failing: Option<(String, Run<T>)>,
+    violation: Option<Violation>,
+}
+
+/// Truncation points visited per message (besides its last byte and its middle).
+const TRUNCATE_HEAD: usize = 8;
+/// Most truncation points per case.
+const TRUNCATE_MOST: usize = 96;
+
+impl<M, S, E, C, R> Checker<M, S, E, C, R>
 where
-    N: Fn() -> D,
-    D: Decode,
-    D::Message: Clone + fmt::Debug + PartialEq,
-    E: Fn(&D::Message, &mut BytesMut),
-    S: Strategy<Value = Vec<D::Message>>,
+    M: fmt::Debug,
+    S: Subject,
+    E: Encode<M>,
+    C: Compare<M, S::Message>,
+    R: Render<S::Message>,
 {
+    /// Checks one case: `messages` encoded back to back, cut at `cuts` (positions in the stream;
+    /// those outside it are ignored). To pin a failure found once as a named test.
+    ///
+    /// ```
+    /// use bytes::{Bytes, BytesMut};
+    /// use lenframe::{testkit::Checker, Codec};
+    ///
+    /// let encode = |frame: &Bytes, dst: &mut BytesMut| Codec::new().encode(frame, dst).unwrap();
+    /// let checker = Checker::new(Codec::new, encode, proptest::strategy::Just(Bytes::new()));
+    /// // Two frames, "hi" and "", cut inside the first header and between the frames.
+    /// let frames = [Bytes::from_static(b"hi"), Bytes::new()];
+    /// assert!(checker.check_case(&frames, &[2, 6]).is_ok());
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A [`CheckFailure`] for this case (its `case` and `shrink_steps` are 0).
+    ///
+    /// # Panics
+    ///
+    /// When the encoder fails on one of `messages`.
+    #[allow(clippy::result_large_err)] // A failure ends a test: its size costs nothing.
+    pub fn check_case(&self, messages: &[M], cuts: &[usize]) -> Result<(), CheckFailure<M>>
+    where
+        M: Clone,
+    {
+        let plan = Plan {
+            chunking: crate::testkit::Chunking::at(cuts),
+            ..Plan::default()
+        };
+        self.check_plan(messages, &plan)
+    }
+
+    /// Checks one case: `messages` and a [`Plan`] (its truncation point, if any, is checked
+    /// with the many the property engine visits).
+    ///
+    /// # Errors
+    ///
+    /// A [`CheckFailure`] for this case.
+    ///
+    /// # Panics
+    ///
+    /// When the encoder fails on one of `messages`.
+    #[allow(clippy::result_large_err)] // A failure ends a test: its size costs nothing.
+    pub fn check_plan(&self, messages: &[M], plan: &Plan) -> Result<(), CheckFailure<M>>
+    where
+        M: Clone,
+    {
+        let examined = self
+            .examine(messages, plan, Prefixes::Many)
+            .unwrap_or_else(|e| panic!("the encoder failed on a message of the case: {e}"));
+        match examined.violation.is_some() {
+            false => Ok(()),
+            true => Err(self.failure(messages.to_vec(), plan, examined, 0, 0, None)),
+        }
+    }
+
+    /// The rules runs over `ends` are logged with.
+    fn rules<'a>(&'a self, ends: &'a [usize]) -> LogRules<'a> {
+        LogRules {
+            ends,
+            limit: ends.len() + 1,
+            recover: self.options.errors_on.is_some(),
+            lookahead: self.options.lookahead,
+            capacity_bound: self.options.capacity_bound.as_deref(),
+        }
+    }
+
+    fn run_one(&self, spec: &RunSpec<'_>, rules: LogRules<'_>) -> Run<S::Message> {
+        let mut log = Log::new(rules);
+        self.subject.run(spec, &mut log);
+        log.into_run()
+    }
+
+    /// Encodes `messages` and runs every check of the case; `Err` when the encoder fails.
+    fn examine(
+        &self,
+        messages: &[M],
+        plan: &Plan,
+        prefixes: Prefixes,
+    ) -> Result<Examined<S::Message>, String> {
+        let mut wire = BytesMut::new();
+        let mut ends = Vec::with_capacity(messages.len());
+        {
+            let mut encoder = self.encoder.borrow_mut();
+            encoder.start();
+            let mut cx = EncodeContext::new(plan.seed);
+            for message in messages {
+                encoder.encode(message, &mut wire, &mut cx)?;
+                ends.push(wire.len());
+            }
+        }
+        let wire = wire.to_vec();
+        let expected: Vec<Expect<'_, M>> = messages
+            .iter()
+            .map(|m| match &self.options.errors_on {
+                Some(errors_on) if errors_on(m) => Expect::Error,
+                _ => Expect::Message(m),
+            })
+            .collect();
+        let same = |e: &M, d: &S::Message| self.compare.same(e, d);
+        let rules = self.rules(&ends);
+        let interrupt_every = if self.options.interrupts {
+            plan.interrupt_every
+        } else {
+            0
+        };
+
+        let whole = [wire.len()];
+        let one_chunk: &[usize] = if wire.is_empty() { &[] } else { &whole };
+        let one_piece = self.run_one(
+            &RunSpec {
+                stream: &wire,
+                chunks: one_chunk,
+                interrupt_every: 0,
+                junk: 0,
+            },
+            rules,
+        );
+        let chunks = plan.chunking.chunk_lengths(wire.len());
+        let cuts = plan.chunking.cuts(wire.len());
+        let chunked_spec = RunSpec {
+            stream: &wire,
+            chunks: &chunks,
+            interrupt_every,
+            junk: 0,
+        };
+        let chunked = self.run_one(&chunked_spec, rules);
+        let mut examined = Examined {
+            violation: None,
+            failing: None,
+            one_piece,
+            chunked,
+            cuts,
+            ends: Vec::new(),
+            wire: Vec::new(),
+        };
+        examined.violation = judge(&expected, &examined.one_piece, &same)
+            .map(Violation::OnePiece)
+            .or_else(|| judge(&expected, &examined.chunked, &same).map(Violation::Chunked));
+
+        if examined.violation.is_none() && plan.junk > 0 && self.subject.takes_junk() {
+            let junk = self.run_one(
+                &RunSpec {
+                    junk: plan.junk,
+                    ..chunked_spec
+                },
+                rules,
+            );
+            if let Some(fault) = judge(&expected, &junk, &same) {
+                examined.violation = Some(Violation::Junk(fault));
+                examined.failing = Some((format!("with {} bytes of junk first", plan.junk), junk));
+            }
+        }
+
+        if examined.violation.is_none() && self.options.truncation != Truncation::Off {
+            for at in truncation_points(&ends, plan, prefixes) {
+                let k = ends.partition_point(|&end| end <= at);
+                let chunks = plan.chunking.chunk_lengths(at);
+                let run = self.run_one(
+                    &RunSpec {
+                        stream: &wire[..at],
+                        chunks: &chunks,
+                        interrupt_every,
+                        junk: 0,
+                    },
+                    // One item past those before the cut: the oracle judges what the cut
+                    // message came out as.
+                    LogRules {
+                        limit: k + 2,
+                        ..self.rules(&ends[..k])
+                    },
+                );
+                if let Some(fault) =
+                    judge_truncated(&expected[..k], &run, &same, self.options.truncation)
+                {
+                    examined.violation = Some(Violation::Truncated { at, fault });
+                    examined.failing = Some((format!("cut short at byte {at}, in chunks"), run));
+                    break;
+                }
+            }
+        }
+        examined.wire = wire;
+        examined.ends = ends;
+        Ok(examined)
+    }
+
+    /// The report of a failing case.
+    fn failure(
+        &self,
+        messages: Vec<M>,
+        plan: &Plan,
+        examined: Examined<S::Message>,
+        case: usize,
+        shrink_steps: usize,
+        input: Option<Vec<u8>>,
+    ) -> CheckFailure<M> {
+        let junk = match examined.violation {
+            Some(Violation::Junk(_)) => plan.junk,
+            _ => 0,
+        };
+        CheckFailure {
+            violation: examined.violation.unwrap_or(Violation::NotRepeatable {
+                reason: "no failure".to_owned(),
+            }),
+            one_piece: self.decoded("in one piece", &examined.one_piece),
+            chunked: self.decoded("in chunks", &examined.chunked),
+            failing: examined
+                .failing
+                .as_ref()
+                .map(|(name, run)| self.decoded(name, run)),
+            messages,
+            wire: examined.wire,
+            ends: examined.ends,
+            cuts: examined.cuts,
+            junk,
+            case,
+            shrink_steps,
+            input,
+            recorded: None,
+        }
+    }
+
+    fn decoded(&self, name: &str, run: &Run<S::Message>) -> Decoded {
+        Decoded {
+            run: name.to_owned(),
+            messages: run
+                .items
+                .iter()
+                .map(|item| match item {
+                    Item::Message(m) => report::shorten(self.render.render(m)),
+                    Item::Error(e) => report::shorten(format!("error: {e}")),
+                })
+                .collect(),
+            ending: run.ending.clone(),
+            leftover: run.leftover,
+        }
+    }
+
     /// Runs the check: `Ok` when every case passed, else the smallest failing case found.
     ///
     /// ```
@@ -337,96 +808,28 @@ where
     /// };
     /// let message = proptest::collection::vec(0u8..=255, 0..10);
     /// let failure = Checker::new(|| whole_reads, encode, message).run().unwrap_err();
-    /// assert_eq!(failure.violation, Violation::Chunked(Fault::WrongMessages));
-    /// assert_eq!(failure.messages, [vec![0]]); // one message of one byte,
-    /// assert_eq!(failure.cuts, [2]); // its body cut from its header
+    /// let truncated = Fault::TruncatedMessageReturned { index: 0 };
+    /// assert_eq!(failure.violation, Violation::Truncated { at: 2, fault: truncated });
+    /// assert_eq!(failure.messages, [vec![0]]); // one message of one byte:
+    /// // the stream cut after its header gave an empty message
+    /// assert_eq!(failure.failing.unwrap().messages, ["[]"]);
     /// ```
     ///
     /// # Errors
     ///
-    /// A [`CheckFailure`] with the smallest failing message list and cuts found.
+    /// A [`CheckFailure`] with the smallest failing case found.
     ///
     /// # Panics
     ///
     /// When the message strategy rejects so many values (with `prop_filter`) that proptest gives
-    /// up, and when the encoder panics: both are mistakes in the test, not in the decoder.
+    /// up, when the encoder fails on most messages, and when it panics: mistakes in the test,
+    /// not in the decoder.
     #[allow(clippy::result_large_err)] // A failure ends a test: its size costs nothing.
-    pub fn run(&self) -> Result<(), CheckFailure<D::Message>> {
-        // The defaults read PROPTEST_CASES, PROPTEST_RNG_SEED and the other variables.
-        let defaults = Config::default();
-        let env_seed = match defaults.rng_seed {
-            RngSeed::Fixed(seed) => Some(seed),
-            RngSeed::Random => None,
-        };
-        let config = Config {
-            cases: self.cases.unwrap_or(defaults.cases),
-            // proptest's default, 4 steps per case, makes the report depend on the case count;
-            // a shrinking step decodes one small case twice.
-            max_shrink_iters: match defaults.max_shrink_iters {
-                u32::MAX => SHRINK_STEPS,
-                set => set,
-            },
-            rng_seed: RngSeed::Fixed(self.seed.or(env_seed).unwrap_or(DEFAULT_SEED)),
-            // No regression files: the cases are the same on every run anyway, and a library
-            // call has no source file to put them next to.
-            failure_persistence: None,
-            // Forking needs a test name for the child process to find; this runs in-process.
-            fork: false,
-            ..defaults
-        };
-        let mut runner = TestRunner::new(config);
-
-        let strategy = (&self.lists).prop_flat_map(|messages| {
-            let len = self.encode_all(&messages).len();
-            (Just(messages), cuts(len))
-        });
-        let calls = Cell::new(0usize);
-        let first_failure = Cell::new(None);
-        // The last failing case and its report: proptest returns that case after shrinking, so
-        // the report need not be made again (outside proptest, where a panic of the decoder
-        // would print).
-        let last_failure = RefCell::new(None);
-        let result = runner.run(&strategy, |(messages, cuts)| {
-            calls.set(calls.get() + 1);
-            let report = self.examine(&messages, &cuts);
-            let Some(violation) = &report.violation else {
-                return Ok(());
-            };
-            let reason = violation.to_string();
-            if first_failure.get().is_none() {
-                first_failure.set(Some(calls.get()));
-            }
-            *last_failure.borrow_mut() = Some((messages, cuts, report));
-            Err(TestCaseError::fail(reason))
-        });
-        match result {
-            Ok(()) => Ok(()),
-            Err(TestError::Fail(reason, (messages, cuts))) => {
-                let report = match last_failure.into_inner() {
-                    Some((last, last_cuts, report)) if last == messages && last_cuts == cuts => {
-                        report
-                    }
-                    _ => self.examine(&messages, &cuts),
-                };
-                let first = first_failure.get().unwrap_or(0);
-                Err(CheckFailure {
-                    violation: report.violation.unwrap_or(Violation::NotRepeatable {
-                        reason: reason.message().to_owned(),
-                    }),
-                    messages,
-                    wire: report.wire,
-                    cuts: report.cuts,
-                    one_piece: report.one_piece,
-                    chunked: report.chunked,
-                    case: first,
-                    shrink_steps: calls.get().saturating_sub(first),
-                })
-            }
-            Err(TestError::Abort(reason)) => panic!(
-                "the checker gave up before finishing its cases: {reason} (does the message \
-                 strategy reject most values?)"
-            ),
-        }
+    pub fn run(&self) -> Result<(), CheckFailure<M>>
+    where
+        M: Clone,
+    {
+        engine::run(self)
     }
 
     /// Runs the check and panics with the failure's report if it fails.
@@ -435,146 +838,46 @@ where
     ///
     /// When [`Checker::run`] returns a failure (or panics).
     #[track_caller]
-    pub fn assert(&self) {
+    pub fn assert(&self)
+    where
+        M: Clone,
+    {
         if let Err(failure) = self.run() {
             panic!("{failure}");
         }
     }
+}
 
-    /// Checks one case: `messages` encoded back to back, cut at `cuts` (positions in the stream,
-    /// as [`cuts`] makes them; those outside the stream are ignored). To
-    /// pin a failure found once as a named test.
-    ///
-    /// ```
-    /// use bytes::{Bytes, BytesMut};
-    /// use lenframe::{testkit::Checker, Codec};
-    ///
-    /// let encode = |frame: &Bytes, dst: &mut BytesMut| Codec::new().encode(frame, dst).unwrap();
-    /// let checker = Checker::new(Codec::new, encode, proptest::strategy::Just(Bytes::new()));
-    /// // Two frames, "hi" and "", cut inside the first header and between the frames.
-    /// let frames = [Bytes::from_static(b"hi"), Bytes::new()];
-    /// assert!(checker.check_case(&frames, &[2, 6]).is_ok());
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// A [`CheckFailure`] for this case (its `case` and `shrink_steps` are 0).
-    #[allow(clippy::result_large_err)] // A failure ends a test: its size costs nothing.
-    pub fn check_case(
-        &self,
-        messages: &[D::Message],
-        cuts: &[usize],
-    ) -> Result<(), CheckFailure<D::Message>> {
-        let report = self.examine(messages, cuts);
-        match report.violation {
-            None => Ok(()),
-            Some(violation) => Err(CheckFailure {
-                violation,
-                messages: messages.to_vec(),
-                wire: report.wire,
-                cuts: report.cuts,
-                one_piece: report.one_piece,
-                chunked: report.chunked,
-                case: 0,
-                shrink_steps: 0,
-            }),
-        }
-    }
-
-    fn encode_all(&self, messages: &[D::Message]) -> Vec<u8> {
-        let mut wire = BytesMut::new();
-        for message in messages {
-            (self.encode)(message, &mut wire);
-        }
-        wire.to_vec()
-    }
-
-    /// Decodes one case in one piece and in chunks, and says what broke first.
-    fn examine(&self, messages: &[D::Message], cuts: &[usize]) -> Report<D::Message> {
-        let wire = self.encode_all(messages);
-        let chunks = chunk_lengths(cuts, wire.len());
-        // The cuts as reported: inside the stream, sorted, each once.
-        let cuts: Vec<usize> = chunks
-            .iter()
-            .scan(0, |end, len| {
-                *end += len;
-                Some(*end)
-            })
-            .filter(|&end| end < wire.len())
-            .collect();
-        let one_piece = self.decode_run(&wire, &[], messages.len());
-        let chunked = self.decode_run(&wire, &chunks, messages.len());
-        let violation = match (one_piece.fault(messages), chunked.fault(messages)) {
-            (Some(fault), _) => Some(Violation::OnePiece(fault)),
-            (None, Some(fault)) => Some(Violation::Chunked(fault)),
-            (None, None) => None,
-        };
-        Report {
-            wire,
-            cuts,
-            one_piece,
-            chunked,
-            violation,
-        }
-    }
-
-    /// Feeds `wire` to a fresh decoder in chunks of the given lengths (none: one piece), then
-    /// ends the stream.
-    fn decode_run(&self, wire: &[u8], chunks: &[usize], encoded: usize) -> Decoded<D::Message> {
-        let mut decoder = (self.new_decoder)();
-        let mut messages = Vec::new();
-        let mut ending = Ending::Clean;
-        let leftover = feed(wire, chunks, |buf, at_eof, _| {
-            // A panicking decoder fails the case with its message instead of unwinding through
-            // proptest; the decoder is dropped after this run, so no broken state is reused.
-            let result = panic::catch_unwind(AssertUnwindSafe(|| {
-                if at_eof {
-                    decoder.decode_eof(buf)
-                } else {
-                    decoder.decode(buf)
-                }
-            }));
-            match result {
-                Ok(Ok(Some(message))) => {
-                    messages.push(message);
-                    // The bound that keeps a run finite: every `Again` adds a message.
-                    if messages.len() > encoded {
-                        ending = Ending::Overran;
-                        return Step::Stop;
-                    }
-                    Step::Again
-                }
-                Ok(Ok(None)) => Step::More,
-                Ok(Err(e)) => {
-                    ending = Ending::Error(format!("{e:?}"));
-                    Step::Stop
-                }
-                Err(payload) => {
-                    ending = Ending::Panicked(panic_message(payload.as_ref()));
-                    Step::Stop
-                }
+/// The stream positions a truncation run stops at: inside a message, never at a boundary.
+fn truncation_points(ends: &[usize], plan: &Plan, prefixes: Prefixes) -> Vec<usize> {
+    let Some(&len) = ends.last() else {
+        return Vec::new();
+    };
+    let inside = |at: usize| at > 0 && at < len && ends.binary_search(&at).is_err();
+    match prefixes {
+        Prefixes::Planned => plan
+            .truncate
+            .map(|t| t % len)
+            .filter(|&at| inside(at))
+            .into_iter()
+            .collect(),
+        Prefixes::Many => {
+            let mut points = Vec::new();
+            let mut start = 0;
+            for &end in ends {
+                points.extend((start + 1..end).take(TRUNCATE_HEAD));
+                points.push((start + end) / 2);
+                points.push(end.saturating_sub(1));
+                start = end;
             }
-        });
-        Decoded {
-            messages,
-            ending,
-            leftover,
+            points.retain(|&at| inside(at));
+            points.sort_unstable();
+            points.dedup();
+            if points.len() > TRUNCATE_MOST {
+                let step = points.len().div_ceil(TRUNCATE_MOST);
+                points = points.into_iter().step_by(step).collect();
+            }
+            points
         }
     }
-}
-
-struct Report<M> {
-    wire: Vec<u8>,
-    cuts: Vec<usize>,
-    one_piece: Decoded<M>,
-    chunked: Decoded<M>,
-    violation: Option<Violation>,
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "(a panic without a message)".to_owned())
 }

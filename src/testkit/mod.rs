@@ -19,30 +19,55 @@
 //! lenframe::testkit::Checker::new(|| decode_line, encode, line).assert();
 //! ```
 //!
-//! The parts, each usable alone:
+//! The parts, by file:
 //!
-//! - [`check`]: the [`Checker`], for any [`Decode`] (a decode function, a type of your own,
-//!   [`Codec`](crate::Codec), a `tokio_util::codec::Decoder` with feature `tokio`).
-//! - [`strategy`]: proptest strategies for cut points of a stream ([`cuts`]: random, after every
-//!   byte, none), every layout the builder accepts ([`layout`]), frame sequences for a layout
-//!   ([`frames_for`]), read and write schedules ([`short_io`], [`nonblocking_io`]).
-//! - [`feeder`]: a stream fed to a decoder chunk by chunk with every invariant checked ([`feed`],
-//!   [`feed_in_chunks`], [`feed_borrowed`] for [`Codec::frames`](crate::Codec::frames)).
+//! - [`check`]: the [`Checker`] (`check.rs`), its two engines (`check/engine.rs`: proptest,
+//!   `check/fuzz.rs`: a fuzzer's bytes and corpus replay) and its report (`check/report.rs`).
+//! - [`case`]: what one case is ([`Plan`], [`Chunking`]) and the fuzz input format.
+//! - [`shape`]: the decoder shapes, one file each: `&mut BytesMut` decoders ([`Decode`], and
+//!   with feature `tokio` `TokioDecoder`), slice and cursor parsers ([`parser`],
+//!   [`cursor_parser`]), readers ([`reader`]), tokio decoders under `FramedRead` (`framed`,
+//!   feature `tokio`).
+//! - [`encode`]: encoders of every shape ([`fallible`], [`by_value`], [`randomized`],
+//!   [`stateful`], and with feature `tokio` `TokioEncoder`).
+//! - [`oracle`]: what a run must produce, one file per oracle: exact messages and recovery,
+//!   liveness, truncation, memory, any stream.
+//! - [`strategy`]: proptest strategies for cut points ([`cuts`]), every layout the builder
+//!   accepts ([`layout`]), frame sequences ([`frames_for`]), read and write schedules
+//!   ([`short_io`], [`nonblocking_io`]).
+//! - [`feeder`]: a stream fed to lenframe's codec chunk by chunk with every invariant checked
+//!   ([`feed`], [`feed_in_chunks`], [`feed_borrowed`]).
 //! - [`io`](mod@io): [`ChunkedReader`] and [`ChunkedWriter`], which wrap a reader or writer and
 //!   replay a schedule of short reads and writes, `Interrupted` and `WouldBlock` errors.
 //!
 //! The strategies are built from proptest combinators only, so failing cases shrink.
 
+pub mod case;
 pub mod check;
+pub mod encode;
 pub mod feeder;
 pub mod io;
+pub mod oracle;
+pub mod shape;
 pub mod strategy;
 
+pub use case::{Chunking, Plan};
+pub use check::{
+    CheckFailure, Checker, Compare, CompareWith, Debugged, Decoded, Ending, Equal, Fault, Render,
+    RenderWith, StreamCheck, StreamFailure, Truncation, Violation, DEFAULT_SEED, MAX_MESSAGES,
+    SHRINK_STEPS,
+};
 #[cfg(feature = "tokio")]
-pub use check::TokioDecoder;
-pub use check::{CheckFailure, Checker, Decode, Decoded, Ending, Fault, Violation};
+pub use encode::TokioEncoder;
+pub use encode::{by_value, fallible, randomized, stateful, Encode, EncodeContext};
 pub use feeder::{capacity_bound, feed, feed_borrowed, feed_in_chunks, Outcome, Step};
 pub use io::{sized_reads, ChunkedReader, ChunkedWriter, IoCounts, IoOp};
+pub use shape::{
+    cursor_parser, parser, reader, unexpected_eof, CursorParser, Decode, IntoSubject, Item, Log,
+    Parse, Parser, Reader, RunSpec, StreamReader, Subject,
+};
+#[cfg(feature = "tokio")]
+pub use shape::{framed, Framed, PendingReader, TokioDecoder};
 pub use strategy::{
     any_layout_spec, cases_or, chunk_lengths, chunk_sizes, cuts, every_byte, frames_for, layout,
     layout_and_frames, nonblocking_io, random_cuts, short_io, FieldSpec, FramePlan, LayoutSpec,

@@ -1,0 +1,342 @@
+//! One case of a check, independent of where its choices came from: the messages, and a
+//! [`Plan`] of everything else (how the stream is cut, read errors, a truncation point, junk,
+//! the encoder's seed). proptest draws plans ([`plans`]) and shrinks them; a fuzzer's bytes
+//! are parsed into one ([`Plan::parse`]); a failure found either way is written back as bytes
+//! ([`Plan::to_bytes`]).
+//!
+//! # The byte format (version 1)
+//!
+//! A fuzz input is a plan followed by the bytes the messages are drawn from. Missing bytes read
+//! as zero, so every input means a case, the empty one included.
+//!
+//! ```text
+//! size  field
+//! 1     n: how many chunk lengths follow (n % 16)
+//! 2n    chunk lengths, u16 little-endian (0 is read as 1): the first chunks of the stream
+//! 1     then: 0 = the rest of the stream in one chunk; k = the rest in chunks of k bytes
+//! 1     reads: an `Interrupted` error before every k-th read (k % 16; 0 and 1: never)
+//!       (decoders that read from a `std::io::Read`)
+//! 2     truncate, u16 little-endian: 0 = no truncation run; t = also decode the stream cut
+//!       short at (t - 1) % (its length) bytes, when that is inside a message
+//! 1     junk: bytes of junk in front of the input a slice parser is given (0: no junk run)
+//! 8     the encoder's seed, u64 little-endian (encoders that draw random numbers)
+//! rest  the messages: proptest's `PassThrough` random source over these bytes, for the
+//!       message strategy; or `arbitrary::Unstructured` over them, for `Arbitrary` messages
+//! ```
+//!
+//! What a committed input means stays the same across versions of this crate for the plan
+//! (these fields, in this order, with these meanings, are version 1 and are not reused). The
+//! messages an input means are what the message strategy draws from its bytes: changing the
+//! strategy (or, for `Arbitrary` messages, the type's `Arbitrary` implementation) changes them,
+//! and so could a proptest release that changes how a strategy consumes random bytes (proptest
+//! documents no such guarantee; within its 1.x releases it has held). A corpus that must keep its
+//! meaning pins its strategy, and its proptest and arbitrary versions (`Cargo.lock`).
+
+use proptest::collection::vec;
+use proptest::prelude::*;
+
+/// How a stream is cut into the chunks a decoder is fed (or a reader returns): `lengths` first,
+/// in order, then the rest in chunks of `then_every` bytes, or (0) in one chunk.
+///
+/// Independent of the stream's length, so a failing cut survives the shrinking of the messages:
+/// a cut after byte 3 stays after byte 3 while the messages around it get smaller.
+///
+/// ```
+/// use lenframe::testkit::Chunking;
+///
+/// assert_eq!(Chunking::ONE_PIECE.cuts(10), Vec::<usize>::new());
+/// assert_eq!(Chunking::EVERY_BYTE.cuts(4), [1, 2, 3]);
+/// let chunking = Chunking { lengths: vec![2, 3], then_every: 0 };
+/// assert_eq!(chunking.cuts(10), [2, 5]);
+/// assert_eq!(Chunking::at(&[2, 5]), chunking);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Chunking {
+    /// The first chunks' lengths (0 is read as 1).
+    pub lengths: Vec<usize>,
+    /// After them: 0 for the rest in one chunk, else chunks of this many bytes.
+    pub then_every: usize,
+}
+
+impl Chunking {
+    /// The stream in one chunk.
+    pub const ONE_PIECE: Chunking = Chunking {
+        lengths: Vec::new(),
+        then_every: 0,
+    };
+
+    /// The stream one byte at a time.
+    pub const EVERY_BYTE: Chunking = Chunking {
+        lengths: Vec::new(),
+        then_every: 1,
+    };
+
+    /// Cuts at these stream positions (sorted; positions that are not after the previous one
+    /// are ignored), then the rest in one chunk.
+    #[must_use]
+    pub fn at(cuts: &[usize]) -> Chunking {
+        let mut lengths = Vec::with_capacity(cuts.len());
+        let mut start = 0;
+        for &cut in cuts {
+            if cut > start {
+                lengths.push(cut - start);
+                start = cut;
+            }
+        }
+        Chunking {
+            lengths,
+            then_every: 0,
+        }
+    }
+
+    /// The chunk lengths for a stream of `len` bytes, in order; none for an empty stream.
+    #[must_use]
+    pub fn chunk_lengths(&self, len: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut left = len;
+        for &length in &self.lengths {
+            if left == 0 {
+                return out;
+            }
+            let n = length.max(1).min(left);
+            out.push(n);
+            left -= n;
+        }
+        if left > 0 {
+            match self.then_every {
+                0 => out.push(left),
+                every => {
+                    // A chunk per `every` bytes: bounded by the stream's length.
+                    while left > 0 {
+                        let n = every.min(left);
+                        out.push(n);
+                        left -= n;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Where a stream of `len` bytes is cut: the positions, in `1..len`, where a chunk starts.
+    #[must_use]
+    pub fn cuts(&self, len: usize) -> Vec<usize> {
+        let mut at = 0;
+        let mut cuts = Vec::new();
+        for n in self.chunk_lengths(len) {
+            if at > 0 {
+                cuts.push(at);
+            }
+            at += n;
+        }
+        cuts
+    }
+}
+
+/// Everything about a case but its messages. See the [module documentation](self) for the
+/// bytes each field comes from.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Plan {
+    /// How the chunked run cuts the stream.
+    pub chunking: Chunking,
+    /// Decoders that read from a `std::io::Read`: an `Interrupted` error before every k-th read
+    /// (0 and 1: never).
+    pub interrupt_every: usize,
+    /// A truncation run on the stream cut short here, taken modulo the stream's length (only
+    /// when that falls inside a message): `None` for none. (The property engine checks many
+    /// prefixes whatever this says; a fuzz input checks this one.)
+    pub truncate: Option<usize>,
+    /// Slice parsers: bytes of junk in front of the input in the junk run (0: no junk run).
+    pub junk: usize,
+    /// The seed of the random numbers an encoder may draw ([`EncodeContext`](crate::testkit::EncodeContext)).
+    pub seed: u64,
+}
+
+/// The most chunk lengths a plan's bytes can hold.
+pub const MAX_CHUNK_LENGTHS: usize = 15;
+
+/// A forward-only reader over bytes; reads past the end give zeros.
+pub(crate) struct Input<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Input<'a> {
+    pub(crate) fn new(data: &'a [u8]) -> Input<'a> {
+        Input { rest: data }
+    }
+
+    pub(crate) fn u8(&mut self) -> u8 {
+        match self.rest.split_first() {
+            Some((&b, rest)) => {
+                self.rest = rest;
+                b
+            }
+            None => 0,
+        }
+    }
+
+    pub(crate) fn array<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0; N];
+        for byte in &mut out {
+            *byte = self.u8();
+        }
+        out
+    }
+
+    pub(crate) fn u16(&mut self) -> u16 {
+        u16::from_le_bytes(self.array())
+    }
+
+    pub(crate) fn rest(self) -> &'a [u8] {
+        self.rest
+    }
+}
+
+impl Plan {
+    /// Parses a plan off the front of `data` (the format is in the [module
+    /// documentation](self)); returns it and the bytes after it, the messages' bytes.
+    ///
+    /// ```
+    /// use lenframe::testkit::{Chunking, Plan};
+    ///
+    /// let input = [2, 3, 0, 5, 0, 0, 4, 0, 0, 7, 1, 0, 0, 0, 0, 0, 0, 0, 0xAB];
+    /// let (plan, messages) = Plan::parse(&input);
+    /// assert_eq!(plan.chunking, Chunking { lengths: vec![3, 5], then_every: 0 });
+    /// assert_eq!(plan.interrupt_every, 4);
+    /// assert_eq!(plan.truncate, None);
+    /// assert_eq!((plan.junk, plan.seed), (7, 1));
+    /// assert_eq!(messages, [0xAB]);
+    /// assert_eq!(plan.to_bytes(), input[..input.len() - 1]);
+    /// ```
+    #[must_use]
+    pub fn parse(data: &[u8]) -> (Plan, &[u8]) {
+        let mut bytes = Input::new(data);
+        let count = usize::from(bytes.u8() % 16);
+        let lengths = (0..count).map(|_| usize::from(bytes.u16())).collect();
+        let then_every = usize::from(bytes.u8());
+        let interrupt_every = usize::from(bytes.u8() % 16);
+        let truncate = match bytes.u16() {
+            0 => None,
+            t => Some(usize::from(t - 1)),
+        };
+        let junk = usize::from(bytes.u8());
+        let seed = u64::from_le_bytes(bytes.array());
+        let plan = Plan {
+            chunking: Chunking {
+                lengths,
+                then_every,
+            },
+            interrupt_every,
+            truncate,
+            junk,
+            seed,
+        };
+        (plan, bytes.rest())
+    }
+
+    /// The bytes [`Plan::parse`] reads this plan from. Fields outside what the format holds are
+    /// clamped: at most [`MAX_CHUNK_LENGTHS`] chunk lengths of at most 65 535 bytes, `then_every`
+    /// and `junk` at most 255, `interrupt_every` at most 15, `truncate` at most 65 534.
+    #[must_use]
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let clamp = |n: usize, max: u16| u16::try_from(n).unwrap_or(max).min(max);
+        let byte = |n: usize, max: u8| u8::try_from(n).unwrap_or(max).min(max);
+        let lengths = &self.chunking.lengths[..self.chunking.lengths.len().min(MAX_CHUNK_LENGTHS)];
+        let mut out = Vec::with_capacity(14 + 2 * lengths.len());
+        out.push(byte(lengths.len(), 15));
+        for &length in lengths {
+            out.extend_from_slice(&clamp(length, u16::MAX).to_le_bytes());
+        }
+        out.push(byte(self.chunking.then_every, u8::MAX));
+        out.push(byte(self.interrupt_every, 15));
+        let truncate = self.truncate.map_or(0, |t| clamp(t, u16::MAX - 1) + 1);
+        out.extend_from_slice(&truncate.to_le_bytes());
+        out.push(byte(self.junk, u8::MAX));
+        out.extend_from_slice(&self.seed.to_le_bytes());
+        out
+    }
+}
+
+/// Chunkings for the property engine: the stream in one piece, byte by byte, or random chunk
+/// lengths (mostly short, so that cuts fall in headers) with the rest in one chunk or in chunks
+/// of 1 to 16 bytes. Every one is expressible in the byte format, and shrinks toward fewer,
+/// shorter chunks.
+pub fn chunkings() -> impl Strategy<Value = Chunking> {
+    // Listed simplest first: proptest's unions shrink toward earlier alternatives.
+    prop_oneof![
+        1 => Just(Chunking::ONE_PIECE),
+        2 => Just(Chunking::EVERY_BYTE),
+        6 => (
+            vec(prop_oneof![3 => 1usize..=8, 1 => 1usize..=64], 1..=MAX_CHUNK_LENGTHS),
+            prop_oneof![2 => Just(0usize), 1 => 1usize..=16],
+        )
+            .prop_map(|(lengths, then_every)| Chunking { lengths, then_every }),
+    ]
+}
+
+/// Plans for the property engine: [`chunkings`], `Interrupted` every 2nd to 4th read or never,
+/// junk of 1 to 16 bytes or none, any seed. The property engine checks truncation at many
+/// points of every case, so `truncate` is `None`.
+pub fn plans() -> impl Strategy<Value = Plan> {
+    (
+        chunkings(),
+        prop_oneof![Just(0usize), 2usize..=4],
+        prop_oneof![1 => Just(0usize), 3 => 1usize..=16],
+        any::<u64>(),
+    )
+        .prop_map(|(chunking, interrupt_every, junk, seed)| Plan {
+            chunking,
+            interrupt_every,
+            truncate: None,
+            junk,
+            seed,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    #[test]
+    fn a_plan_survives_its_bytes() {
+        let mut runner = TestRunner::deterministic();
+        for _ in 0..500 {
+            let plan = plans().new_tree(&mut runner).unwrap().current();
+            let bytes = plan.to_bytes();
+            let (parsed, rest) = Plan::parse(&bytes);
+            assert_eq!(parsed, plan);
+            assert!(rest.is_empty());
+        }
+        let truncated = Plan {
+            truncate: Some(0),
+            ..Plan::default()
+        };
+        assert_eq!(Plan::parse(&truncated.to_bytes()).0, truncated);
+    }
+
+    #[test]
+    fn no_bytes_is_the_simplest_plan() {
+        assert_eq!(Plan::parse(&[]), (Plan::default(), &[][..]));
+        assert_eq!(Plan::default().chunking, Chunking::ONE_PIECE);
+    }
+
+    #[test]
+    fn chunk_lengths_cover_the_stream_exactly() {
+        let chunking = Chunking {
+            lengths: vec![0, 2, 100],
+            then_every: 3,
+        };
+        assert_eq!(chunking.chunk_lengths(2), [1, 1]);
+        assert_eq!(chunking.chunk_lengths(5), [1, 2, 2]);
+        let cut_every_3 = Chunking {
+            lengths: vec![1],
+            then_every: 3,
+        };
+        assert_eq!(cut_every_3.chunk_lengths(8), [1, 3, 3, 1]);
+        assert_eq!(cut_every_3.cuts(8), [1, 4, 7]);
+        assert!(Chunking::ONE_PIECE.chunk_lengths(0).is_empty());
+        assert_eq!(Chunking::at(&[3, 3, 1, 7]).lengths, [3, 4]);
+    }
+}

@@ -1,0 +1,48 @@
+//! Any stream: on bytes that are not a list of encoded messages (a fuzzer's, a hostile peer's),
+//! nothing says what a decoder must return, but it must return the same whatever the cut: the
+//! run in one piece and the run in chunks give the same messages, the same errors (shown with
+//! `Debug`), the same ending and the same bytes left over, and neither panics, stops making
+//! progress or (opt-in) grows its buffer past the bound.
+
+use super::liveness::ended_badly;
+use super::memory::over_bound;
+use crate::testkit::check::report::Fault;
+use crate::testkit::shape::{Ending, Run};
+
+/// The first fault of `chunked` against `one_piece` (both over the same bytes): `Ok` when they
+/// agree; `Err((fault, in_one_piece))`, where `in_one_piece` says which run shows it.
+pub(crate) fn judge_stream<T: PartialEq>(
+    one_piece: &Run<T>,
+    chunked: &Run<T>,
+) -> Result<(), (Fault, bool)> {
+    for (run, is_one_piece) in [(one_piece, true), (chunked, false)] {
+        let index = run.items.len();
+        if let Some(fault) = match run.ending {
+            Ending::Panicked(_) | Ending::NoProgress(_) | Ending::Broken(_) => {
+                ended_badly(run, index)
+            }
+            // More items than bytes: some consumed nothing, and would come for ever.
+            Ending::Overran => Some(Fault::NoProgress { index }),
+            _ => over_bound(run),
+        } {
+            return Err((fault, is_one_piece));
+        }
+    }
+    let agree = one_piece
+        .items
+        .iter()
+        .zip(&chunked.items)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let same_items = agree == one_piece.items.len() && agree == chunked.items.len();
+    // A run that stopped at an error stopped where its chunk ended: only whole runs leave
+    // comparable bytes behind.
+    let both_whole = one_piece.ending == Ending::Clean && chunked.ending == Ending::Clean;
+    if !same_items
+        || one_piece.ending != chunked.ending
+        || (both_whole && one_piece.leftover != chunked.leftover)
+    {
+        return Err((Fault::Differs { index: agree }, false));
+    }
+    Ok(())
+}

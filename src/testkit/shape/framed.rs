@@ -1,0 +1,217 @@
+//! tokio `Decoder`s run as production runs them: under `tokio_util::codec::FramedRead`, over a
+//! [`PendingReader`] that returns `Poll::Pending` before each chunk (waking the task, as a
+//! socket does when data arrives), polled by the run itself (no runtime).
+//!
+//! `FramedRead` calls the decoder until it returns `Ok(None)`, then reads. A decoder that says
+//! `Ok(None)` while a whole message is buffered (it consumes one chunk per call, say) makes
+//! `FramedRead` read again, and over a connection whose peer waits for an answer that read never
+//! completes: a hang in production, reported here as a stall
+//! ([`Fault::Stalled`](crate::testkit::Fault::Stalled)). A mock that wakes correctly was
+//! written for this rather than taken from `tokio-test` (whose `io::Builder` needs a runtime
+//! and panics on a read it was not told about) or `partial-io` (whose schedules return
+//! `Pending` without a chunk structure): the stall check needs to know which bytes each read
+//! delivered.
+
+use std::fmt;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use futures_core::Stream;
+use tokio::io::{AsyncRead, ReadBuf};
+use tokio_util::codec::{Decoder, FramedRead};
+
+use super::{Flow, Log, RunSpec, Subject};
+
+/// An `AsyncRead` over a stream in chunks: `Pending` (after waking the task) before each chunk
+/// and before the end, then the chunk (in as many reads as the caller's buffer needs), `Ok` with
+/// nothing read at the end.
+#[derive(Debug)]
+pub struct PendingReader {
+    data: Vec<u8>,
+    chunks: Vec<usize>,
+    next_chunk: usize,
+    chunk_left: usize,
+    pos: usize,
+    pending_due: bool,
+    pendings: usize,
+}
+
+impl PendingReader {
+    /// A reader over `data` delivered in chunks of these lengths (covering `data`; none: one
+    /// chunk), `Pending` before each and before the end.
+    #[must_use]
+    pub fn new(data: &[u8], chunks: &[usize]) -> PendingReader {
+        PendingReader {
+            data: data.to_vec(),
+            chunks: if chunks.is_empty() && !data.is_empty() {
+                vec![data.len()]
+            } else {
+                chunks.to_vec()
+            },
+            next_chunk: 0,
+            chunk_left: 0,
+            pos: 0,
+            pending_due: true,
+            pendings: 0,
+        }
+    }
+
+    /// Bytes delivered so far.
+    #[must_use]
+    pub fn delivered(&self) -> usize {
+        self.pos
+    }
+
+    /// `Pending`s returned so far.
+    #[must_use]
+    pub fn pendings(&self) -> usize {
+        self.pendings
+    }
+}
+
+impl AsyncRead for PendingReader {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        if this.chunk_left == 0 {
+            if this.pending_due {
+                // The next chunk (or the end: the peer closes) comes as soon as the task is
+                // polled again; until then the peer is connected and waiting.
+                this.pending_due = false;
+                this.pendings += 1;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            if this.next_chunk == this.chunks.len() {
+                return Poll::Ready(Ok(())); // the end
+            }
+            this.chunk_left = this.chunks[this.next_chunk];
+            this.next_chunk += 1;
+            this.pending_due = true;
+        }
+        let n = buf.remaining().min(this.chunk_left);
+        buf.put_slice(&this.data[this.pos..this.pos + n]);
+        this.pos += n;
+        this.chunk_left -= n;
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Counts wake-ups.
+struct Wakes(AtomicUsize);
+
+impl Wake for Wakes {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A tokio `Decoder` under `FramedRead`, as a decoder shape: see [`framed`].
+pub struct Framed<N> {
+    new_decoder: N,
+}
+
+impl<N> fmt::Debug for Framed<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Framed").finish_non_exhaustive()
+    }
+}
+
+/// A tokio `Decoder`, from a factory of fresh ones, run under `FramedRead` over a
+/// [`PendingReader`] (feature `tokio`).
+///
+/// ```
+/// use bytes::{BufMut, BytesMut};
+/// use lenframe::testkit::{framed, Checker, Truncation};
+/// use tokio_util::codec::LinesCodec;
+///
+/// let encode = |line: &String, dst: &mut BytesMut| {
+///     dst.put_slice(line.as_bytes());
+///     dst.put_u8(b'\n');
+/// };
+/// Checker::new(framed(LinesCodec::new), encode, "[a-z ]{0,8}")
+///     .truncation(Truncation::AllowRest) // a last line may end with the stream
+///     .assert();
+/// ```
+pub fn framed<N, D>(new_decoder: N) -> Framed<N>
+where
+    N: Fn() -> D,
+    D: Decoder,
+{
+    Framed { new_decoder }
+}
+
+impl<N, D> Subject for Framed<N>
+where
+    N: Fn() -> D,
+    D: Decoder,
+    D::Error: fmt::Debug,
+{
+    type Message = D::Item;
+
+    fn run(&self, spec: &RunSpec<'_>, log: &mut Log<'_, D::Item>) {
+        let reader = PendingReader::new(spec.stream, spec.chunks);
+        let polls_allowed = 4 * (reader.chunks.len() + log.limit) + 16;
+        let mut frames = FramedRead::new(reader, (self.new_decoder)());
+        let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&wakes));
+        let mut cx = Context::from_waker(&waker);
+        let mut after_error = false;
+        for _ in 0..polls_allowed {
+            let buffered = frames.read_buffer().len();
+            let capacity = frames.read_buffer().capacity();
+            let woken = wakes.0.load(Ordering::Relaxed);
+            let polled = super::guarded(log, || Pin::new(&mut frames).poll_next(&mut cx));
+            let Some(polled) = polled else {
+                return;
+            };
+            log.capacity(buffered, capacity, frames.read_buffer().capacity());
+            let flow = match polled {
+                Poll::Ready(Some(Ok(message))) => {
+                    after_error = false;
+                    log.message(message)
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    after_error = true;
+                    // FramedRead stops decoding after an error until polled again: it cannot
+                    // repeat one without reading.
+                    log.error(&e, true)
+                }
+                // FramedRead ends the stream once after an error, and reads on when polled
+                // again: under recovery, that `None` is not the end.
+                Poll::Ready(None) if after_error => {
+                    after_error = false;
+                    Flow::Go
+                }
+                Poll::Ready(None) => {
+                    log.finish(frames.read_buffer().len());
+                    return;
+                }
+                Poll::Pending => {
+                    if wakes.0.load(Ordering::Relaxed) == woken {
+                        log.no_progress("returned Pending without arranging to be woken");
+                        return;
+                    }
+                    log.waiting(frames.get_ref().delivered());
+                    Flow::Go
+                }
+            };
+            if flow == Flow::Stop {
+                log.finish(frames.read_buffer().len());
+                return;
+            }
+        }
+        log.no_progress("neither ended nor returned a message in the polls the run allows");
+        log.finish(frames.read_buffer().len());
+    }
+}

@@ -1,0 +1,381 @@
+//! Each oracle of the testkit's checker has teeth: a planted bug for each, caught with the
+//! checker's default settings (256 cases from the default seed; the oracle's own switch where it
+//! is opt-in), and next to it the bug's correct twin, which passes the same check. Plus a
+//! failure that needs exactly one cut, shrunk to that cut within the default shrink budget.
+
+use std::io::Cursor;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use lenframe::testkit::{cursor_parser, framed, unexpected_eof, Checker, Decode, Fault, Violation};
+use proptest::collection::vec;
+use proptest::prelude::*;
+
+fn be(header: &[u8]) -> usize {
+    header
+        .iter()
+        .fold(0, |len, &byte| (len << 8) | usize::from(byte))
+}
+
+/// lenframe's default layout: a 4-byte big-endian length, then the body.
+fn encode(frame: &Bytes, dst: &mut BytesMut) {
+    lenframe::Codec::new()
+        .encode(frame, dst)
+        .expect("frames under 8 MiB encode");
+}
+
+fn frame() -> impl Strategy<Value = Bytes> {
+    vec(any::<u8>(), 0..32).prop_map(Bytes::from)
+}
+
+// ---- memory ------------------------------------------------------------------------------
+
+/// Reads a 4-byte length, then the body; with `reserve`, reserves the whole announced frame as
+/// soon as the header is in (the bug: what tokio-util's `LengthDelimitedCodec` does, tokio issue
+/// 333), so a peer that sends headers and stalls pins what they announce.
+fn announced(reserve: bool) -> impl FnMut(&mut BytesMut) -> Result<Option<Bytes>, ()> {
+    move |buf| {
+        if buf.len() < 4 {
+            return Ok(None);
+        }
+        let wire_len = 4 + be(&buf[..4]);
+        if buf.len() < wire_len {
+            if reserve {
+                buf.reserve(wire_len - buf.len());
+            }
+            return Ok(None);
+        }
+        buf.advance(4);
+        Ok(Some(buf.split_to(wire_len - 4).freeze()))
+    }
+}
+
+/// Frames of up to 12 KiB (most over the 4 KiB of slack the bound allows), one or two a case.
+fn large_frames() -> impl Strategy<Value = Vec<Bytes>> {
+    vec(
+        (0usize..=12 * 1024).prop_map(|n| Bytes::from(vec![0xA5; n])),
+        1..=2,
+    )
+}
+
+fn memory_checker(
+    reserve: bool,
+) -> Checker<
+    Bytes,
+    impl lenframe::testkit::Subject<Message = Bytes>,
+    impl lenframe::testkit::Encode<Bytes>,
+> {
+    Checker::with_lists(move || announced(reserve), encode, large_frames())
+        // The harness's appends at most double the buffer; 4 KiB for the first read.
+        .capacity_bound(|buffered| 2 * buffered + 4096)
+}
+
+#[test]
+fn memory_catches_a_decoder_that_reserves_announced_lengths() {
+    let failure = memory_checker(true)
+        .run()
+        .expect_err("the planted bug must be caught");
+    let Some(Fault::Memory {
+        capacity,
+        buffered,
+        bound,
+    }) = failure.violation.fault()
+    else {
+        panic!("not a memory fault: {failure}");
+    };
+    assert!(capacity > bound, "{failure}");
+    assert!(buffered < 4096, "a header and little more: {failure}");
+    assert!(failure.case <= 16, "caught late: {failure}");
+}
+
+#[test]
+fn memory_passes_the_same_decoder_that_reserves_nothing() {
+    memory_checker(false).assert();
+}
+
+// ---- truncation --------------------------------------------------------------------------
+
+/// A decoder with a state: the header is consumed as soon as it is in, and the body waited
+/// for. With `report_eof`, a stream that ends inside a body is an error; without (the bug), the
+/// default `decode_eof` sees an empty buffer and the frame is lost without a word.
+struct Stateful {
+    body: Option<usize>,
+    report_eof: bool,
+}
+
+impl Decode for Stateful {
+    type Message = Bytes;
+    type Error = String;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, String> {
+        let len = match self.body {
+            Some(len) => len,
+            None if buf.len() >= 4 => *self.body.insert(be(&buf.split_to(4))),
+            None => return Ok(None),
+        };
+        if buf.len() < len {
+            return Ok(None);
+        }
+        self.body = None;
+        Ok(Some(buf.split_to(len).freeze()))
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, String> {
+        match self.decode(buf)? {
+            Some(frame) => Ok(Some(frame)),
+            None if self.report_eof && (self.body.is_some() || !buf.is_empty()) => Err(format!(
+                "stream ended inside a frame, {} bytes in",
+                buf.len()
+            )),
+            None => Ok(None),
+        }
+    }
+}
+
+#[test]
+fn truncation_catches_a_decoder_that_ends_cleanly_inside_a_frame() {
+    let new_decoder = || Stateful {
+        body: None,
+        report_eof: false,
+    };
+    let failure = Checker::new(new_decoder, encode, frame())
+        .run()
+        .expect_err("the planted bug must be caught");
+    // A one-frame stream cut right after its header: nothing left, no error.
+    assert_eq!(
+        failure.violation,
+        Violation::Truncated {
+            at: 4,
+            fault: Fault::TruncationLost { index: 0 }
+        },
+        "{failure}"
+    );
+    assert_eq!(failure.messages.len(), 1, "{failure}");
+}
+
+#[test]
+fn truncation_passes_the_same_decoder_that_reports_the_cut() {
+    let new_decoder = || Stateful {
+        body: None,
+        report_eof: true,
+    };
+    Checker::new(new_decoder, encode, frame())
+        .truncation(lenframe::testkit::Truncation::MustError)
+        .assert();
+}
+
+// ---- recovery ----------------------------------------------------------------------------
+
+/// Lines of at most 4 bytes: a longer one is an error, documented to be skipped up to its
+/// newline so that the next line comes out. With `resync` false (the bug), the error is
+/// returned but the long line is not skipped: its tail comes out as a line.
+fn short_lines(resync: bool) -> impl FnMut(&mut BytesMut) -> Result<Option<String>, String> {
+    let mut skipping = false;
+    move |buf| loop {
+        let newline = buf.iter().position(|&b| b == b'\n');
+        if skipping {
+            let Some(end) = newline else {
+                buf.clear();
+                return Ok(None);
+            };
+            buf.advance(end + 1);
+            skipping = false;
+            continue;
+        }
+        match newline {
+            Some(end) if end <= 4 => {
+                let line = buf.split_to(end + 1);
+                return Ok(Some(String::from_utf8_lossy(&line[..end]).into_owned()));
+            }
+            None if buf.len() <= 4 => return Ok(None),
+            _ => {
+                // Over the limit: report it once, take the 5 bytes seen, skip the rest.
+                buf.advance(5);
+                skipping = resync;
+                return Err("line over 4 bytes".to_owned());
+            }
+        }
+    }
+}
+
+fn encode_line(line: &String, dst: &mut BytesMut) {
+    dst.put_slice(line.as_bytes());
+    dst.put_u8(b'\n');
+}
+
+#[test]
+fn recovery_catches_a_decoder_that_does_not_skip_what_it_rejected() {
+    let failure = Checker::new(|| short_lines(false), encode_line, "[a-z]{0,9}")
+        .errors_on(|line: &String| line.len() > 4)
+        .truncation(lenframe::testkit::Truncation::Off)
+        .run()
+        .expect_err("the planted bug must be caught");
+    // One line of 5 bytes: after its error, its newline comes out as an empty line.
+    assert_eq!(
+        failure.violation,
+        Violation::OnePiece(Fault::ExtraMessages { index: 1 }),
+        "{failure}"
+    );
+    assert_eq!(failure.messages, ["aaaaa"], "{failure}");
+    assert_eq!(failure.one_piece.messages[1], "\"\"", "{failure}");
+}
+
+#[test]
+fn recovery_passes_the_same_decoder_that_skips_the_rejected_line() {
+    Checker::new(|| short_lines(true), encode_line, "[a-z]{0,9}")
+        .errors_on(|line: &String| line.len() > 4)
+        .truncation(lenframe::testkit::Truncation::Off)
+        .assert();
+}
+
+// ---- junk --------------------------------------------------------------------------------
+
+/// A cursor parser (mini-redis's shape): a 2-byte length, then the body. With `from_start`
+/// (the bug), the length is read from the start of the cursor's buffer, not its position.
+fn cursor_frame(from_start: bool) -> impl FnMut(&mut Cursor<&[u8]>) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    move |cursor| {
+        let start = cursor.position() as usize;
+        let at = if from_start { 0 } else { start };
+        let header = cursor
+            .get_ref()
+            .get(at..at + 2)
+            .ok_or(std::io::ErrorKind::UnexpectedEof)?;
+        let len = be(header);
+        cursor.set_position(start as u64 + 2);
+        let mut body = vec![0; len];
+        cursor.read_exact(&mut body)?;
+        Ok(body)
+    }
+}
+
+#[allow(clippy::ptr_arg)] // an encoder of `Vec<u8>` messages takes `&Vec<u8>`
+fn encode_u16(body: &Vec<u8>, dst: &mut BytesMut) {
+    dst.put_u16(u16::try_from(body.len()).expect("short bodies"));
+    dst.put_slice(body);
+}
+
+#[test]
+fn junk_catches_a_cursor_parser_that_indexes_from_the_buffer_start() {
+    let parse = cursor_parser(|| cursor_frame(true)).incomplete_when(unexpected_eof);
+    let failure = Checker::new(parse, encode_u16, vec(any::<u8>(), 0..16))
+        .run()
+        .expect_err("the planted bug must be caught");
+    assert!(
+        matches!(failure.violation, Violation::Junk(_)),
+        "only junk shows it: {failure}"
+    );
+    assert!(failure.junk > 0 && failure.messages.len() == 1, "{failure}");
+}
+
+#[test]
+fn junk_passes_the_same_parser_that_reads_from_its_position() {
+    let parse = cursor_parser(|| cursor_frame(false)).incomplete_when(unexpected_eof);
+    Checker::new(parse, encode_u16, vec(any::<u8>(), 0..16)).assert();
+}
+
+// ---- liveness under FramedRead ------------------------------------------------------------
+
+/// A tokio decoder that returns at most one frame per read: after a frame it says "no frame"
+/// until new bytes arrive (the bug), though the buffer may hold whole frames. `FramedRead` then
+/// reads again, and over a connection whose peer waits for an answer that read never ends.
+struct OnePerRead {
+    seen: Option<usize>,
+    bug: bool,
+}
+
+impl tokio_util::codec::Decoder for OnePerRead {
+    type Item = Bytes;
+    type Error = std::io::Error;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> std::io::Result<Option<Bytes>> {
+        if self.bug && self.seen == Some(buf.len()) {
+            return Ok(None);
+        }
+        if buf.len() < 4 || buf.len() < 4 + be(&buf[..4]) {
+            return Ok(None);
+        }
+        let len = be(&buf.split_to(4));
+        let frame = buf.split_to(len).freeze();
+        self.seen = Some(buf.len());
+        Ok(Some(frame))
+    }
+}
+
+#[test]
+fn liveness_catches_a_decoder_that_stalls_with_a_whole_frame_buffered_under_framed_read() {
+    let failure = Checker::new(
+        framed(|| OnePerRead {
+            seen: None,
+            bug: true,
+        }),
+        encode,
+        frame(),
+    )
+    .run()
+    .expect_err("the planted bug must be caught");
+    // Two frames in one read: the second is buffered whole while FramedRead reads again.
+    assert_eq!(
+        failure.violation,
+        Violation::OnePiece(Fault::Stalled {
+            index: 1,
+            delivered: 8,
+            end: 8
+        }),
+        "{failure}"
+    );
+    assert_eq!(failure.messages.len(), 2, "{failure}");
+}
+
+#[test]
+fn liveness_passes_the_same_decoder_that_decodes_what_is_buffered() {
+    Checker::new(
+        framed(|| OnePerRead {
+            seen: None,
+            bug: false,
+        }),
+        encode,
+        frame(),
+    )
+    .assert();
+}
+
+// ---- a failure that needs exactly one cut -------------------------------------------------
+
+/// Takes a read of exactly one byte for a one-byte keep-alive, whatever the byte: right when
+/// keep-alives arrive alone, wrong when a read ends one byte into a header.
+fn keepalive(bug: bool) -> impl FnMut(&mut BytesMut) -> Result<Option<Bytes>, ()> {
+    move |buf| {
+        if bug && buf.len() == 1 {
+            buf.advance(1);
+            return Ok(Some(Bytes::new()));
+        }
+        if buf.len() < 4 || buf.len() < 4 + be(&buf[..4]) {
+            return Ok(None);
+        }
+        let len = be(&buf.split_to(4));
+        Ok(Some(buf.split_to(len).freeze()))
+    }
+}
+
+#[test]
+fn a_failure_that_needs_one_cut_shrinks_to_that_cut() {
+    // Frames of up to 200 bytes, lists of up to 8: the first failing case is long and cut in
+    // many places; the report is one frame and the one cut that matters.
+    let frames = vec(any::<u8>(), 0..200).prop_map(Bytes::from);
+    let failure = Checker::new(|| keepalive(true), encode, frames.clone())
+        .truncation(lenframe::testkit::Truncation::Off)
+        .run()
+        .expect_err("the planted bug must be caught");
+    assert!(
+        matches!(failure.violation, Violation::Chunked(_)),
+        "{failure}"
+    );
+    assert_eq!(failure.messages.len(), 1, "{failure}");
+    assert_eq!(failure.cuts, [1], "{failure}");
+    assert!(
+        failure.shrink_steps < lenframe::testkit::SHRINK_STEPS as usize,
+        "within the default budget: {failure}"
+    );
+    eprintln!("{failure}");
+    Checker::new(|| keepalive(false), encode, frames).assert();
+}
