@@ -100,7 +100,7 @@ fn main() -> Result<(), String> {
         .run()
         .map_err(|failure| format!("CrlfLines should pass:\n{failure}"))?;
     println!(
-        "CrlfLines: passed (message lists decoded whole, and cut at random, after every byte, or nowhere)"
+        "CrlfLines: passed (message lists decoded whole, cut at random, after every byte, and cut short inside each message)"
     );
 
     let failure = Checker::new(|| lone_cr_lines, encode, line)

@@ -245,9 +245,11 @@
 //!
 //! - `tokio`: `Decoder` and `Encoder<Bytes>`/`Encoder<&[u8]>` for [`Codec`].
 //! - `testkit`: a harness for any stream decoder, yours too: `testkit::Checker` proves a
-//!   decoder immune to sticky packets in one call (every cut of encoded message lists, shrunk to
-//!   the smallest failure), with proptest strategies (cuts, layouts, frames, IO schedules) and
-//!   readers and writers that replay short reads and writes, `Interrupted` and `WouldBlock`.
+//!   decoder of any shape (a `BytesMut` decoder, a slice or cursor parser, a reader, a tokio
+//!   decoder under `FramedRead`) immune to sticky packets in one call (every cut of encoded
+//!   message lists, truncation, recovery, liveness, memory; shrunk to the smallest failure),
+//!   under proptest or a fuzzer, with proptest strategies (cuts, layouts, frames, IO schedules)
+//!   and readers and writers that replay short reads and writes, `Interrupted` and `WouldBlock`.
 //! - `arbitrary`: `arbitrary::Arbitrary` for the layout enums.
 //!
 //! The default build depends on `bytes` only.

@@ -339,6 +339,71 @@ fn liveness_passes_the_same_decoder_that_decodes_what_is_buffered() {
     .assert();
 }
 
+// ---- liveness of a reader ----------------------------------------------------------------
+
+/// A decoder that reads from a `std::io::Read`: with `fill_blocks` (the bug), it reads until it
+/// has a whole 64-byte block before it parses, so a short message waits for bytes that a peer
+/// waiting for the answer never sends; without, it reads what arrived and parses it.
+fn block_reader<R: std::io::Read>(
+    mut stream: R,
+    fill_blocks: bool,
+) -> impl FnMut() -> std::io::Result<Option<Bytes>> {
+    let mut codec = lenframe::Codec::new();
+    let mut buf = BytesMut::new();
+    let mut ended = false;
+    move || loop {
+        if let Some(frame) = codec.decode(&mut buf)? {
+            return Ok(Some(frame));
+        }
+        if ended {
+            return Ok(codec.decode_eof(&mut buf)?);
+        }
+        let mut block = [0u8; 64];
+        let mut got = 0;
+        while got < block.len() {
+            match stream.read(&mut block[got..]) {
+                Ok(0) => {
+                    ended = true;
+                    break;
+                }
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+            if !fill_blocks {
+                break;
+            }
+        }
+        buf.extend_from_slice(&block[..got]);
+    }
+}
+
+#[test]
+fn liveness_catches_a_reader_that_waits_to_fill_a_block() {
+    let decoder = lenframe::testkit::reader(|stream| block_reader(stream, true));
+    let failure = Checker::new(decoder, encode, frame())
+        .run()
+        .expect_err("the planted bug must be caught");
+    // Two frames, the first read whole alone: the decoder reads on for the second.
+    assert_eq!(
+        failure.violation,
+        Violation::Chunked(Fault::Stalled {
+            index: 0,
+            delivered: 4,
+            end: 4
+        }),
+        "{failure}"
+    );
+    assert_eq!(failure.messages.len(), 2, "{failure}");
+    assert_eq!(failure.cuts, [4], "{failure}");
+}
+
+#[test]
+fn liveness_passes_the_same_reader_that_parses_what_arrived() {
+    let decoder = lenframe::testkit::reader(|stream| block_reader(stream, false));
+    Checker::new(decoder, encode, frame()).assert();
+}
+
 // ---- a failure that needs exactly one cut -------------------------------------------------
 
 /// Takes a read of exactly one byte for a one-byte keep-alive, whatever the byte: right when
