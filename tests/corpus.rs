@@ -15,6 +15,7 @@ use lenframe::fuzzing::{
     self, EXTREME_ADJUSTMENT, EXTREME_MAX, EXTREME_NUM_SKIP, EXTREME_OFFSET, LITTLE_ENDIAN, MAX,
     NUM_SKIP, SKIP_POLICY,
 };
+use lenframe::testkit::{Chunking, Plan};
 
 type Oracle = fn(&[u8]);
 
@@ -186,59 +187,110 @@ fn write(target: &str, name: &str, data: &[u8]) {
     fs::write(path, data).unwrap();
 }
 
-/// An input for the stream targets: layout, schedule, (reader: an interrupt byte), stream.
-fn stream_input(target: &str, layout: &[u8; 7], stream: &[u8]) -> Vec<u8> {
-    let schedule: &[u8] = match target {
-        "decode" => &[1, 1],
-        "differential" => &[2, 3, 1],
-        _ => &[1, 7],
-    };
+/// The testkit plans the seeds use: the stream in chunks of 3, 1, then 2 bytes each, with an
+/// `Interrupted` error every third read, and in one piece.
+fn plans() -> [(&'static str, Plan); 2] {
+    [
+        (
+            "",
+            Plan {
+                chunking: Chunking {
+                    lengths: vec![3, 1],
+                    then_every: 2,
+                },
+                interrupt_every: 3,
+                ..Plan::default()
+            },
+        ),
+        ("-whole", Plan::default()),
+    ]
+}
+
+/// An input for a stream target: layout, its target's byte, plan, stream.
+fn stream_input(target: &str, layout: &[u8; 7], plan: &Plan, stream: &[u8]) -> Vec<u8> {
     let mut data = layout.to_vec();
-    data.push(u8::try_from(schedule.len()).unwrap());
-    data.extend_from_slice(schedule);
-    if target == "reader" {
-        data.push(3); // Interrupted every third read
+    match target {
+        "decode" => data.push(fuzzing::BORROWED | fuzzing::REENCODE),
+        "reader" => data.push(fuzzing::ANY_STREAM),
+        _ => {
+            // differential: its own schedule (chunks of 2, 3, 1, cycling).
+            data.extend_from_slice(&[3, 2, 3, 1]);
+            data.extend_from_slice(stream);
+            return data;
+        }
     }
+    data.extend_from_slice(&plan.to_bytes());
     data.extend_from_slice(stream);
     data
 }
 
+/// An input for the targets that encode frames: layout, (reader: its mode byte), plan, and the
+/// message bytes (`arbitrary`'s format for the target's message type).
+fn frames_input(target: &str, layout: &[u8; 7], plan: &Plan, messages: &[u8]) -> Vec<u8> {
+    let mut data = layout.to_vec();
+    if target == "reader" {
+        data.push(0);
+    }
+    data.extend_from_slice(&plan.to_bytes());
+    data.extend_from_slice(messages);
+    data
+}
+
+/// Message bytes that mean several frames to `arbitrary` (each `Vec<u8>` takes a length, then
+/// its bytes; `Payload` an enum tag first), among them the longest one the layout allows.
+const MESSAGE_BYTES: [&[u8]; 3] = [
+    b"\x05hello\x05jason\x05kevin\x00\x01\xff",
+    b"\x00\x00\x00\x00\x05hello\x01\x00\x00\x00\x00\x00\x00\x00\x03abc",
+    &[0x40; 200],
+];
+
 #[test]
 #[ignore = "rewrites the committed seeds; run by hand"]
 fn write_seeds() {
-    for target in ["decode", "differential", "reader"] {
-        write(
-            target,
-            "empty",
-            &stream_input(target, &LAYOUTS[0].bytes, &[]),
-        );
+    for (suffix, plan) in plans() {
+        for target in ["decode", "differential", "reader"] {
+            write(
+                target,
+                &format!("empty{suffix}"),
+                &stream_input(target, &LAYOUTS[0].bytes, &plan, &[]),
+            );
+        }
     }
     for l in &LAYOUTS {
         for (stream_name, stream) in streams(l) {
             let name = format!("{}-{stream_name}", l.name);
             for target in ["decode", "differential", "reader"] {
-                write(target, &name, &stream_input(target, &l.bytes, &stream));
+                write(
+                    target,
+                    &name,
+                    &stream_input(target, &l.bytes, &plans()[0].1, &stream),
+                );
             }
         }
-        // roundtrip: frames as [len][bytes]; 0xFF the longest payload, 0xFE one byte more.
-        let mut data = l.bytes.to_vec();
-        data.extend_from_slice(&[2, 1, 5]);
-        for word in [&b"hello"[..], b"", b"jason", b"kevin", &[0x4D; 200]] {
-            data.push(u8::try_from(word.len()).unwrap());
-            data.extend_from_slice(word);
+        for (i, messages) in MESSAGE_BYTES.iter().enumerate() {
+            for target in ["roundtrip", "reader"] {
+                let name = format!("{}-frames-{i}", l.name);
+                write(
+                    target,
+                    &name,
+                    &frames_input(target, &l.bytes, &plans()[0].1, messages),
+                );
+            }
         }
-        data.extend_from_slice(&[0xFF, 0xFE, 0]);
-        write("roundtrip", l.name, &data);
     }
     for l in &EDGE_LAYOUTS {
         let stream = b"\x00\x00\x00\x05hello\x00\x00\x00\x00";
         for target in ["decode", "reader"] {
-            write(target, l.name, &stream_input(target, &l.bytes, stream));
+            write(
+                target,
+                l.name,
+                &stream_input(target, &l.bytes, &plans()[0].1, stream),
+            );
         }
         write(
             "roundtrip",
             l.name,
-            &[&l.bytes[..], b"\x00\x05hello\xFF"].concat(),
+            &frames_input("roundtrip", &l.bytes, &Plan::default(), MESSAGE_BYTES[0]),
         );
     }
     // Hand-made streams: varints at their edges, the header traps, the skip policy, and each
@@ -300,7 +352,48 @@ fn write_seeds() {
     ];
     for (name, layout, stream) in &edges {
         for target in ["decode", "differential", "reader"] {
-            write(target, name, &stream_input(target, layout, stream));
+            write(
+                target,
+                name,
+                &stream_input(target, layout, &plans()[0].1, stream),
+            );
         }
     }
+}
+
+/// What `crash-fatal-error-in-the-call-that-finished-a-discard` caught: under the skip policy,
+/// the call that takes the last bytes of a discarded frame can meet a fatal header right after
+/// them. That call consumes the discard's tail but not the header, which stays at the front, and
+/// the error repeats (an oracle had assumed a fatal error consumes nothing in its call).
+#[test]
+fn a_fatal_error_in_the_call_that_finished_a_discard_keeps_its_header_and_repeats() {
+    use lenframe::{Codec, DecodeError, OversizePolicy};
+    // One-byte length, adjustment -1, at most 1 byte: 05 announces 4 (discarded, 6 bytes on the
+    // wire), 00 announces -1.
+    let mut codec = Codec::builder()
+        .length_field_length(1)
+        .length_adjustment(-1)
+        .max_frame_length(1)
+        .oversize(OversizePolicy::Skip)
+        .build()
+        .unwrap();
+    let mut buf = BytesMut::from(&b"\x05ab"[..]);
+    assert!(matches!(
+        codec.decode(&mut buf),
+        Err(DecodeError::FrameDiscarded { .. })
+    ));
+    assert_eq!(codec.decode(&mut buf), Ok(None));
+    buf.extend_from_slice(b"cd\x00");
+    let fatal = DecodeError::LengthUnderflow {
+        value: 0,
+        adjustment: -1,
+    };
+    assert_eq!(codec.decode(&mut buf), Err(fatal.clone()));
+    assert_eq!(
+        &buf[..],
+        b"\x00",
+        "the discard's tail went, the header stayed"
+    );
+    assert_eq!(codec.decode(&mut buf), Err(fatal));
+    assert_eq!(&buf[..], b"\x00");
 }

@@ -1,24 +1,126 @@
-//! Target `decode`: any layout, chunking and stream; one-piece, chunked and borrowed decoding
-//! agree, and every frame re-encodes to its bytes.
+//! Target `decode`: any layout and any stream, through the testkit's any-stream check
+//! ([`StreamCheck`]: the same result in one piece and in the plan's chunks, memory within its
+//! bound), with lenframe's own invariants checked on every call, and on some inputs the borrowed
+//! path and a re-encode of every frame.
+
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use super::*;
+use crate::testkit::{Chunking, Decode, Plan, StreamCheck};
 
-/// Target `decode`: arbitrary layout (valid or not), chunking and stream.
+/// Paths flag: the borrowed path (`Codec::frames`) on the same chunks must agree with `decode`.
+pub const BORROWED: u8 = 1;
+/// Paths flag: every frame, re-encoded with the layout, gives back the bytes its call consumed.
+pub const REENCODE: u8 = 2;
+
+/// What the chunked run of [`Watched`] returned, for the extra paths.
+#[derive(Debug, Default)]
+struct Recorded {
+    outcome: Outcome,
+    /// Stream bytes consumed so far: where the buffer starts in the stream.
+    consumed: usize,
+    /// A fatal error was returned (and checked to repeat): the run is over.
+    stopped: Option<DecodeError>,
+}
+
+/// lenframe's `Codec` with its own invariants asserted around every call (what
+/// [`feed_in_chunks`](crate::testkit::feed_in_chunks) asserts): a frame consumes input; the
+/// decoder never waits with [`Codec::max_wire_length`] bytes buffered; a fatal error repeats
+/// without consuming anything. Records frames, their stream spans and errors.
+struct Watched {
+    codec: Codec,
+    recorded: Rc<RefCell<Recorded>>,
+}
+
+impl Watched {
+    fn call(&mut self, buf: &mut BytesMut, at_eof: bool) -> Result<Option<Bytes>, DecodeError> {
+        let mut recorded = self.recorded.borrow_mut();
+        if let Some(e) = &recorded.stopped {
+            return Err(e.clone());
+        }
+        let before = buf.len();
+        let result = if at_eof {
+            self.codec.decode_eof(buf)
+        } else {
+            self.codec.decode(buf)
+        };
+        let start = recorded.consumed;
+        let end = start + (before - buf.len());
+        recorded.consumed = end;
+        recorded.outcome.leftover = buf.len();
+        match &result {
+            Ok(Some(frame)) => {
+                assert!(
+                    buf.len() < before,
+                    "a frame was returned without consuming input"
+                );
+                recorded.outcome.frames.push(frame.clone());
+                recorded.outcome.spans.push((start, end));
+            }
+            Ok(None) => assert!(
+                buf.len() < self.codec.max_wire_length(),
+                "decoder waits with {} bytes buffered, max wire length {}",
+                buf.len(),
+                self.codec.max_wire_length()
+            ),
+            Err(e) if e.is_fatal() => {
+                let left = buf.len();
+                let again = if at_eof {
+                    self.codec.decode_eof(buf)
+                } else {
+                    self.codec.decode(buf)
+                };
+                assert_eq!(
+                    again.err().as_ref(),
+                    Some(e),
+                    "a fatal error did not repeat"
+                );
+                assert_eq!(buf.len(), left, "a repeated fatal error consumed input");
+                recorded.outcome.errors.push(e.clone());
+                recorded.stopped = Some(e.clone());
+            }
+            Err(e) => recorded.outcome.errors.push(e.clone()),
+        }
+        result
+    }
+}
+
+impl Decode for Watched {
+    type Message = Bytes;
+    type Error = DecodeError;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, DecodeError> {
+        self.call(buf, false)
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, DecodeError> {
+        self.call(buf, true)
+    }
+}
+
+/// Target `decode`: arbitrary layout (valid or not), paths, chunking and stream.
+///
+/// ```text
+/// layout (7 bytes, lenframe::fuzzing's format), paths (BORROWED | REENCODE), then a testkit
+/// input (testkit::case): its plan's chunking is the chunked run's, the rest is the stream
+/// ```
 ///
 /// Oracles: building never panics, and a field width outside 1..=8 or `num_skip` with a varint
-/// is the matching [`ConfigError`]; decoding never panics; the buffer stays within
-/// [`capacity_bound`] and below `max_wire_length` while waiting (checked by the feeder); the
-/// stream in one chunk and in the fuzzed chunks gives the same frames and errors; the borrowed
-/// path ([`Codec::frames`], through [`feed_borrowed`]) on the fuzzed chunks gives the same
-/// frames, spans, errors and leftover as the owned one; every frame,
-/// re-encoded with the same layout, gives back exactly the bytes its call consumed (under the
-/// skip policy, the end of them: the call may first have finished discarding an oversize frame).
+/// is the matching [`ConfigError`]; the testkit's [`StreamCheck`]: decoding in one piece and in
+/// the chunks gives the same frames, errors, ending and leftover, never panics, never overruns,
+/// and the buffer stays within [`capacity_bound`]; on every call, lenframe's invariants
+/// (`Watched`). With [`BORROWED`]: the borrowed path ([`Codec::frames`], through
+/// [`feed_borrowed`]) on the chunks gives the same frames, spans, errors and leftover. With
+/// [`REENCODE`]: every frame, re-encoded with the same layout, gives back exactly the bytes its
+/// call consumed (under the skip policy, the end of them: the call may first have finished
+/// discarding an oversize frame).
 pub fn decode(data: &[u8]) {
     let _limit = AllocationLimit::set(lenframe_allocations(data.len(), data.len()));
     let mut input = Input::new(data);
     let layout = LayoutBytes::parse(&mut input);
-    let sizes = input.schedule();
-    let stream = input.rest;
+    let paths = input.byte();
+    let (plan, stream) = Plan::parse(input.rest);
     let built = layout.builder().build();
     if layout.is_varint() && layout.num_skip_set() {
         assert!(
@@ -37,39 +139,58 @@ pub fn decode(data: &[u8]) {
     };
     assert!(codec.max_wire_length() >= codec.max_frame_length());
 
-    let whole = run(codec.clone(), stream, &[]);
-    let chunked = run(codec.clone(), stream, &sizes);
-    assert_eq!(
-        frame_bytes(&whole),
-        frame_bytes(&chunked),
-        "frames depend on the cut"
-    );
-    assert_eq!(whole.errors, chunked.errors, "errors depend on the cut");
+    let recorded = Rc::new(RefCell::new(Recorded::default()));
+    let watched = || {
+        *recorded.borrow_mut() = Recorded::default();
+        Watched {
+            codec: codec.clone(),
+            recorded: Rc::clone(&recorded),
+        }
+    };
+    // The one-piece run goes first, the chunked run last: what is recorded is the chunked run.
+    if let Err(failure) = StreamCheck::new(watched)
+        .capacity_bound(capacity_bound)
+        .check(stream, &plan.chunking)
+    {
+        panic!("{failure}");
+    }
+    let chunked = std::mem::take(&mut recorded.borrow_mut().outcome);
 
-    // The borrowed path, on the same chunks: the same frames at the same places, the same
-    // errors, the same bytes left over.
-    let borrowed = feed_borrowed(&mut codec.clone(), stream, &sizes);
+    if paths & BORROWED != 0 {
+        borrowed_agrees(&codec, stream, &plan.chunking, &chunked);
+    }
+    if paths & REENCODE != 0 {
+        for (frame, &(start, end)) in chunked.frames.iter().zip(&chunked.spans) {
+            reencode_matches(&codec, layout, frame, &stream[start..end]);
+        }
+    }
+}
+
+/// The borrowed path, on the same chunks: the same frames at the same places, the same errors,
+/// the same bytes left over.
+fn borrowed_agrees(codec: &Codec, stream: &[u8], chunking: &Chunking, owned: &Outcome) {
+    let borrowed = feed_borrowed(
+        &mut codec.clone(),
+        stream,
+        &chunking.chunk_lengths(stream.len()),
+    );
     assert_eq!(
         frame_bytes(&borrowed),
-        frame_bytes(&chunked),
+        frame_bytes(owned),
         "borrowed and owned frames differ"
     );
     assert_eq!(
-        borrowed.spans, chunked.spans,
+        borrowed.spans, owned.spans,
         "borrowed and owned spans differ"
     );
     assert_eq!(
-        borrowed.errors, chunked.errors,
+        borrowed.errors, owned.errors,
         "borrowed and owned errors differ"
     );
     assert_eq!(
-        borrowed.leftover, chunked.leftover,
+        borrowed.leftover, owned.leftover,
         "borrowed and owned leftovers differ"
     );
-
-    for (frame, &(start, end)) in chunked.frames.iter().zip(&chunked.spans) {
-        reencode_matches(&codec, layout, frame, &stream[start..end]);
-    }
 }
 
 /// Re-encodes `frame` and checks it against the bytes its call consumed.

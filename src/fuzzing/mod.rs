@@ -1,9 +1,15 @@
 //! Fuzz oracles, shared by the cargo-fuzz targets in `fuzz/` and by `tests/corpus.rs`, which
 //! replays the committed corpus through the same functions on stable Rust. Not a stable API.
 //!
-//! Each oracle takes the raw fuzz input and panics when a property fails. Inputs are parsed
-//! here, by hand, from a small byte format (missing bytes read as zero), so any file replays the
-//! same way everywhere and seeds can be written by hand:
+//! Each oracle takes the raw fuzz input and panics when a property fails. Where it fits, the
+//! oracle is the testkit's own public check (`decode`: [`StreamCheck`](crate::testkit::StreamCheck);
+//! `roundtrip` and `reader`: [`Checker::check_input`](crate::testkit::Checker::check_input)),
+//! the one users fuzz their decoders with; what is lenframe's alone is here: the layout format,
+//! lenframe's invariants on every call, the borrowed path, the encoder's limits, and the
+//! differential against tokio-util.
+//!
+//! Every input starts with a layout, parsed here by hand (missing bytes read as zero), so any
+//! file replays the same way everywhere and seeds can be written by hand:
 //!
 //! ```text
 //! layout (7 bytes): offset, field, flags, adjustment (i8), num_skip, max (u16 LE)
@@ -13,10 +19,13 @@
 //!          bits 4, 5, 6, 7 replace offset, adjustment, num_skip, max by an extreme value
 //!          picked by their (high) byte, near usize::MAX, isize::MIN/MAX or 2^32 (bits 6 and 7
 //!          also set num_skip and max): the builder's overflow checks
-//! schedule: a count byte (% 16), then that many chunk or read sizes (0 is read as 1)
-//! reader only: a byte n, an `Interrupted` error every n reads (0 and 1: never)
-//! then the stream; for roundtrip, frames: a length byte then that many payload bytes, where
-//!   0xFF is the longest payload the limit allows (up to 1 KiB) and 0xFE one byte more
+//! decode:       layout, a paths byte (decode::BORROWED | decode::REENCODE), then a testkit
+//!               input (crate::testkit::case): a plan, then the stream
+//! roundtrip:    layout, then a testkit input: a plan, then `roundtrip::Payload`s (arbitrary)
+//! reader:       layout, a mode byte (reader::ANY_STREAM), then a testkit input: a plan, then
+//!               payloads (arbitrary `Vec<u8>`s) or, with ANY_STREAM, the stream
+//! differential: layout, a schedule (a count byte % 16, then that many chunk sizes, 0 read as
+//!               1, cycling), then the stream
 //! ```
 //!
 //! Each oracle also sets [`allocation_limit`], the largest single allocation the input may
@@ -24,7 +33,6 @@
 
 use std::cell::Cell;
 use std::io;
-use std::ops::Range;
 
 use bytes::{Bytes, BytesMut};
 
@@ -116,11 +124,13 @@ impl Drop for AllocationLimit {
 /// The most lenframe and an oracle may allocate at once for a stream of `stream_len` bytes
 /// decoded in at most `calls` steps, whatever the layout and its limit: lenframe's buffers
 /// follow what arrived (see [`capacity_bound`]; `FrameReader`'s read buffer is at most
-/// [`MAX_READ_AHEAD`]), and the oracles' lists of frames, spans and errors hold well under 256
-/// bytes per step.
+/// [`MAX_READ_AHEAD`]); the oracles' lists of frames, spans and errors hold well under 256
+/// bytes per step; the testkit's chunk lengths and cuts, a `usize` per stream byte each at
+/// most, and their vectors' doubling.
 fn lenframe_allocations(stream_len: usize, calls: usize) -> usize {
     capacity_bound(stream_len)
         .saturating_add(calls.saturating_mul(256))
+        .saturating_add(stream_len.saturating_mul(4 * std::mem::size_of::<usize>()))
         .saturating_add(MAX_READ_AHEAD)
 }
 
@@ -293,10 +303,10 @@ mod differential;
 mod reader;
 mod roundtrip;
 
-pub use decode::decode;
+pub use decode::{decode, BORROWED, REENCODE};
 pub use differential::differential;
-pub use reader::reader;
-pub use roundtrip::roundtrip;
+pub use reader::{reader, ANY_STREAM};
+pub use roundtrip::{roundtrip, Payload};
 
 #[cfg(test)]
 mod tests {

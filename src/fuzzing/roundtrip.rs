@@ -1,13 +1,13 @@
-//! Target `roundtrip`: frames encoded under any layout, cut anywhere, decode to themselves.
+//! Target `roundtrip`: frames encoded under any layout, through the testkit's checker (the same
+//! one users run on their decoders): exact frames in one piece and in the plan's chunks, cut
+//! short at the plan's point, no stall, memory within its bound; and the encoder's limits.
 
 use super::*;
+use crate::testkit::{fallible, Checker};
 
-/// Roundtrip streams stop growing past this many bytes: 16 of the longest payloads. (At 64 KiB,
-/// inputs full of `0xFF` cost more executions per second than they found.)
-const ROUNDTRIP_WIRE_CAP: usize = 16 * 1024;
-/// The longest payload a roundtrip input asks for with `0xFF`.
+/// The longest payload a `Longest` frame asks for, when the limit allows more.
 const ROUNDTRIP_LONGEST: usize = 1024;
-/// Payload bytes for `0xFF` and `0xFE`: 0, 1, 2, ... wrapping.
+/// Payload bytes for `Longest`: 0, 1, 2, ... wrapping.
 static PATTERN: [u8; ROUNDTRIP_LONGEST + 1] = {
     let mut pattern = [0u8; ROUNDTRIP_LONGEST + 1];
     let mut i = 0;
@@ -21,88 +21,120 @@ static PATTERN: [u8; ROUNDTRIP_LONGEST + 1] = {
 /// Layouts needing more prefix or gap bytes than this per frame (extreme offsets or `num_skip`)
 /// are not round-tripped.
 const ROUNDTRIP_PARTS_CAP: usize = 64;
+/// Most frames a roundtrip input's messages hold: what `Checker::arbitrary` takes from a fuzz
+/// input.
+const ROUNDTRIP_FRAMES: usize = 64;
 
-/// Target `roundtrip`: arbitrary frames under an arbitrary layout, encoded, cut at arbitrary
-/// points, decoded: the frames the layout defines, in order, and nothing else.
+/// One frame to send, as the message bytes of an input mean it (`arbitrary`).
+#[derive(Clone, Debug, arbitrary::Arbitrary)]
+pub enum Payload {
+    /// These bytes, cut to the longest payload the layout allows, padded to the shortest.
+    Bytes(Vec<u8>),
+    /// The longest payload the limit allows (up to 1 KiB): it must encode, and one byte more
+    /// must be `EncodeError::FrameTooLarge`, writing nothing.
+    Longest,
+}
+
+/// The layout's parts and payload range, and how each [`Payload`] is sent.
+struct Sender {
+    codec: Codec,
+    prefix: Vec<u8>,
+    gap: Vec<u8>,
+    /// The shortest and the longest payload the layout can encode.
+    range: (usize, usize),
+    /// Payload bytes the frame's header keeps after `num_skip`.
+    kept: usize,
+}
+
+impl Sender {
+    /// The payload `payload` stands for under this layout.
+    fn payload<'a>(&self, payload: &'a Payload) -> std::borrow::Cow<'a, [u8]> {
+        let (lo, hi) = self.range;
+        let bytes: &[u8] = match payload {
+            Payload::Bytes(bytes) => bytes,
+            Payload::Longest => &PATTERN[..hi.min(ROUNDTRIP_LONGEST)],
+        };
+        let bytes = &bytes[..bytes.len().min(hi)];
+        if bytes.len() >= lo {
+            bytes.into()
+        } else {
+            let mut padded = bytes.to_vec();
+            padded.resize(lo, 0x33);
+            padded.into()
+        }
+    }
+
+    /// Encodes `payload`, checking the encoder's limits on the way.
+    fn send(&self, payload: &Payload, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        let bytes = self.payload(payload);
+        if matches!(payload, Payload::Longest) && self.range.1 < ROUNDTRIP_LONGEST {
+            let start = dst.len();
+            let over = [&bytes[..], &[0]].concat();
+            let err = self.codec.encode_parts(&self.prefix, &self.gap, &over, dst);
+            assert!(
+                matches!(err, Err(EncodeError::FrameTooLarge { .. })),
+                "a payload one byte over the longest gave {err:?}"
+            );
+            assert_eq!(dst.len(), start, "a failed encode wrote bytes");
+        }
+        self.codec
+            .encode_parts(&self.prefix, &self.gap, &bytes, dst)
+    }
+
+    /// What decoding `payload`'s frame returns, independently of the decoder: the bytes after
+    /// `num_skip` in its encoding.
+    fn expected(&self, payload: &Payload) -> Vec<u8> {
+        let mut wire = BytesMut::new();
+        self.send(payload, &mut wire)
+            .expect("the payload was encodable when sent");
+        let payload_len = self.payload(payload).len();
+        wire[wire.len() - payload_len - self.kept..].to_vec()
+    }
+}
+
+/// Target `roundtrip`: arbitrary frames under an arbitrary layout, encoded, checked by the
+/// testkit's checker.
 ///
-/// Oracles: the longest payload the limit allows encodes, one byte more is
-/// [`EncodeError::FrameTooLarge`]; a failed encode writes nothing and never blames the parts; the
-/// decoded frames are exactly what follows `num_skip` in each encoded frame, and no error occurs.
+/// ```text
+/// layout (7 bytes, lenframe::fuzzing's format), then a testkit input (testkit::case): its
+/// plan, then the frames as `arbitrary` `Payload`s (up to 64)
+/// ```
+///
+/// Oracles: the checker's ([`Checker::check_input`]: exact frames in one piece and in the
+/// plan's chunks, truncation at the plan's point, liveness, memory within [`capacity_bound`]);
+/// and the encoder's: every payload within the layout's range encodes, the longest one the limit
+/// allows does and one byte more is [`EncodeError::FrameTooLarge`], writing nothing.
 pub fn roundtrip(data: &[u8]) {
-    let limit = AllocationLimit::set(lenframe_allocations(
-        ROUNDTRIP_WIRE_CAP + ROUNDTRIP_LONGEST + 2 * ROUNDTRIP_PARTS_CAP + 10,
+    // The stream: at most 64 frames, each at most 1 KiB or the input's length.
+    let frame_cap = data.len().max(ROUNDTRIP_LONGEST) + 2 * ROUNDTRIP_PARTS_CAP + 10;
+    let _limit = AllocationLimit::set(lenframe_allocations(
+        ROUNDTRIP_FRAMES * frame_cap,
         data.len(),
     ));
     let mut input = Input::new(data);
     let layout = LayoutBytes::parse(&mut input);
-    let sizes = input.schedule();
     let Ok(codec) = layout.builder().build() else {
         return;
     };
     if codec.prefix_len() > ROUNDTRIP_PARTS_CAP || codec.gap_len() > ROUNDTRIP_PARTS_CAP {
         return;
     }
-    let prefix = vec![0xA5; codec.prefix_len()];
-    let gap = vec![0x5A; codec.gap_len()];
-    // Header bytes the decoded frame keeps (num_skip inside a fixed header): the longest payload
-    // is the limit minus those.
-    let kept = match (layout.is_varint(), layout.num_skip_set()) {
-        (false, true) => {
-            (layout.offset + usize::from(layout.field)).saturating_sub(layout.num_skip)
-        }
-        _ => 0,
+    let Some(range) = crate::testkit::strategy::payload_range(&codec, ROUNDTRIP_LONGEST) else {
+        return;
     };
-    let longest = codec.max_frame_length().checked_sub(kept);
-
-    let mut wire = BytesMut::new();
-    let mut expected: Vec<Range<usize>> = Vec::new();
-    while wire.len() < ROUNDTRIP_WIRE_CAP {
-        let Some(len) = input.next() else {
-            break;
-        };
-        // `at_limit`: Some(true) for the longest payload, Some(false) for one byte more.
-        let (payload, at_limit) = match (len, longest) {
-            (0xFF, Some(l)) if l <= ROUNDTRIP_LONGEST => (&PATTERN[..l], Some(true)),
-            (0xFE, Some(l)) if l < ROUNDTRIP_LONGEST => (&PATTERN[..=l], Some(false)),
-            (0xFF, Some(_)) => (&PATTERN[..ROUNDTRIP_LONGEST], None),
-            _ => (input.take(usize::from(len)), None),
-        };
-        let start = wire.len();
-        match codec.encode_parts(&prefix, &gap, payload, &mut wire) {
-            Ok(()) => {
-                assert_ne!(
-                    at_limit,
-                    Some(false),
-                    "a payload over the limit was encoded"
-                );
-                // Independently of the decoder: everything after num_skip.
-                let frame = &wire[start..];
-                let width = frame.len() - prefix.len() - gap.len() - payload.len();
-                let (_, skip) = layout
-                    .header_and_skip(width)
-                    .expect("an encoded header's length fits in usize");
-                assert!(frame.ends_with(payload), "the payload is not last");
-                expected.push(start + skip..wire.len());
-            }
-            Err(e) => {
-                assert_eq!(wire.len(), start, "a failed encode wrote bytes");
-                assert_ne!(at_limit, Some(true), "the longest payload failed: {e}");
-                match (e, at_limit) {
-                    (EncodeError::FrameTooLarge { .. }, _)
-                    | (EncodeError::LengthNotRepresentable { .. }, None) => {}
-                    (e, _) => panic!("unexpected encode error {e:?}"),
-                }
-            }
-        }
+    let sender = Sender {
+        prefix: vec![0xA5; codec.prefix_len()],
+        gap: vec![0x5A; codec.gap_len()],
+        range,
+        kept: codec.layout.header_tail,
+        codec,
+    };
+    let decoder = || sender.codec.clone();
+    let encode = fallible(|payload: &Payload, dst: &mut BytesMut| sender.send(payload, dst));
+    let checker = Checker::arbitrary(decoder, encode)
+        .compare(|payload: &Payload, frame: &Bytes| sender.expected(payload) == frame[..])
+        .capacity_bound(capacity_bound);
+    if let Err(failure) = checker.check_input(input.rest) {
+        panic!("{failure}");
     }
-    drop(limit);
-    let _limit = AllocationLimit::set(lenframe_allocations(wire.len(), data.len()));
-    let out = run(codec, &wire, &sizes);
-    assert!(
-        out.errors.is_empty(),
-        "errors on a valid stream: {:?}",
-        out.errors
-    );
-    let expected: Vec<&[u8]> = expected.into_iter().map(|r| &wire[r]).collect();
-    assert_eq!(frame_bytes(&out), expected, "frames differ from those sent");
 }

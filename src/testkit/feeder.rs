@@ -6,7 +6,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use crate::{Codec, DecodeError};
 
 /// What feeding a stream produced.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Outcome {
     /// Frames, in order.
     pub frames: Vec<Bytes>,

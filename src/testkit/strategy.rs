@@ -184,7 +184,7 @@ pub struct FramePlan {
 
 /// The payload lengths `codec` can encode, up to `cap`: an interval, as the length field's value
 /// grows with the payload.
-fn payload_range(codec: &Codec, cap: usize) -> Option<(usize, usize)> {
+pub(crate) fn payload_range(codec: &Codec, cap: usize) -> Option<(usize, usize)> {
     let lo = (0..=64).find(|&len| codec.encode_header(len).is_ok())?;
     let top = codec.max_frame_length().min(cap);
     let hi = (lo..=top.max(lo))

@@ -155,7 +155,7 @@ pub struct Log<'a, T> {
     recover: bool,
     lookahead: bool,
     capacity_bound: Option<&'a dyn Fn(usize) -> usize>,
-    /// The last call returned an error and consumed nothing.
+    /// The last call returned an error.
     stuck_error: bool,
     run: Run<T>,
 }
@@ -232,12 +232,12 @@ impl<'a, T> Log<'a, T> {
     }
 
     /// The decoder returned an error, having consumed input in that call or not. The run goes
-    /// on only when the check expects recovery, and not after a second error in a row that
-    /// consumed nothing: that error would repeat for ever.
+    /// on only when the check expects recovery, and not when the call before returned an error
+    /// too and this one consumed nothing: that error would repeat for ever.
     pub fn error(&mut self, error: &dyn fmt::Debug, consumed: bool) -> Flow {
         let shown = format!("{error:?}");
         let repeats = !consumed && self.stuck_error;
-        self.stuck_error = !consumed;
+        self.stuck_error = true;
         if self.recover && !repeats {
             self.run.items.push(Item::Error(shown));
             self.bounded()
