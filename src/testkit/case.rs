@@ -20,8 +20,10 @@
 //!       short at (t - 1) % (its length) bytes, when that is inside a message
 //! 1     junk: bytes of junk in front of the input a slice parser is given (0: no junk run)
 //! 8     the encoder's seed, u64 little-endian (encoders that draw random numbers)
-//! rest  the messages: proptest's `PassThrough` random source over these bytes, for the
-//!       message strategy; or `arbitrary::Unstructured` over them, for `Arbitrary` messages
+//! rest  the messages: proptest's `PassThrough` random source over these bytes (then 8 KiB of
+//!       pseudo-random bytes drawn from them: past its data `PassThrough` gives zeros, on
+//!       which rand's uniform sampling can loop for ever), for the message strategy; or
+//!       `arbitrary::Unstructured` over them, for `Arbitrary` messages
 //! ```
 //!
 //! What a committed input means stays the same across versions of this crate for the plan
@@ -150,6 +152,23 @@ pub struct Plan {
     pub junk: usize,
     /// The seed of the random numbers an encoder may draw ([`EncodeContext`](crate::testkit::EncodeContext)).
     pub seed: u64,
+}
+
+/// The next number of a splitmix64 sequence: how the checker spreads one seed into many
+/// (per case, per source, a random tail), the same everywhere.
+pub(crate) fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// FNV-1a of `bytes`: a stable name or seed for an input.
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// The most chunk lengths a plan's bytes can hold.

@@ -25,9 +25,9 @@ impl EncodeContext {
     #[must_use]
     pub fn new(seed: u64) -> EncodeContext {
         let mut key = [0u8; 32];
-        for (i, chunk) in key.chunks_mut(8).enumerate() {
-            let word = seed ^ (0x9E37_79B9_7F4A_7C15_u64.wrapping_mul(i as u64 + 1));
-            chunk.copy_from_slice(&word.to_le_bytes());
+        let mut state = seed;
+        for chunk in key.chunks_mut(8) {
+            chunk.copy_from_slice(&crate::testkit::case::splitmix(&mut state).to_le_bytes());
         }
         EncodeContext {
             rng: TestRng::from_seed(RngAlgorithm::ChaCha, &key),

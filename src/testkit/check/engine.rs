@@ -19,7 +19,7 @@ use super::{
     CheckFailure, Checker, Compare, Encode, Examined, Prefixes, Render, Violation, DEFAULT_SEED,
     SHRINK_STEPS,
 };
-use crate::testkit::case::{plans, Chunking, Plan};
+use crate::testkit::case::{fnv1a, plans, splitmix, Chunking, Plan};
 use crate::testkit::shape::Subject;
 
 /// Tries per cut when moving it earlier.
@@ -33,12 +33,7 @@ fn case_seed(seed: u64, case: u64, source: u64) -> [u8; 32] {
         ^ source.wrapping_mul(0xE703_7ED1_A0B4_28DB);
     let mut out = [0u8; 32];
     for chunk in out.chunks_mut(8) {
-        // splitmix64
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        chunk.copy_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+        chunk.copy_from_slice(&splitmix(&mut state).to_le_bytes());
     }
     out
 }
@@ -148,7 +143,8 @@ where
         let (messages, plan, examined, steps) =
             shrink(checker, tree, (messages, plan, examined), max_shrink);
         let (plan, examined) = minimize(checker, &messages, plan, examined, Prefixes::Many);
-        let (messages, plan, examined) = drop_messages(checker, messages, plan, examined);
+        let (messages, plan, examined) =
+            drop_messages(checker, messages, plan, examined, Prefixes::Many);
         let mut failure = checker.failure(messages, &plan, examined, first, steps, Some(input));
         failure.recorded = recorded;
         return Err(failure);
@@ -166,10 +162,7 @@ fn record<M, S, E, C, R>(
         .record
         .clone()
         .or_else(|| std::env::var_os("LENFRAME_RECORD").map(Into::into))?;
-    let hash = input.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    let path = dir.join(format!("proptest-{hash:016x}"));
+    let path = dir.join(format!("proptest-{:016x}", fnv1a(input)));
     match fs::create_dir_all(&dir).and_then(|()| fs::write(&path, input)) {
         Ok(()) => Some(path),
         Err(e) => {
@@ -321,11 +314,12 @@ where
 /// Removes each message the failure does not need (moving the cuts after it back by its
 /// length), then minimizes the cuts again: what proptest's shrinking cannot do once the cuts are
 /// explicit.
-fn drop_messages<M, S, E, C, R>(
+pub(super) fn drop_messages<M, S, E, C, R>(
     checker: &Checker<M, S, E, C, R>,
     mut messages: Vec<M>,
     mut plan: Plan,
     mut examined: Examined<S::Message>,
+    prefixes: Prefixes,
 ) -> (Vec<M>, Plan, Examined<S::Message>)
 where
     M: fmt::Debug + Clone,
@@ -353,7 +347,7 @@ where
             chunking: Chunking::at(&cuts),
             ..plan.clone()
         };
-        if let Ok(found) = checker.examine(&fewer, &candidate, Prefixes::Many) {
+        if let Ok(found) = checker.examine(&fewer, &candidate, prefixes) {
             if found
                 .violation
                 .as_ref()
@@ -367,7 +361,7 @@ where
         }
     }
     if dropped {
-        let (p, e) = minimize(checker, &messages, plan, examined, Prefixes::Many);
+        let (p, e) = minimize(checker, &messages, plan, examined, prefixes);
         plan = p;
         examined = e;
     }

@@ -11,10 +11,28 @@ use std::path::{Path, PathBuf};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
-use super::engine::minimize;
+use super::engine::{drop_messages, minimize};
 use super::{CheckFailure, Checker, Compare, Encode, Messages, Prefixes, Render};
-use crate::testkit::case::Plan;
+use crate::testkit::case::{fnv1a, splitmix, Plan};
 use crate::testkit::shape::{panic_message, Subject};
+
+/// Bytes of pseudo-random tail after an input's message bytes.
+const TAIL: usize = 8 * 1024;
+
+/// `bytes`, then [`TAIL`] pseudo-random bytes drawn from them: what `PassThrough` reads. Past
+/// its data, `PassThrough` gives zeros, and rand's uniform sampling (Lemire's method) rejects a
+/// zero for ever for some ranges (`0..=8`, a `vec`'s length): a strategy that needs more than
+/// the input holds would never finish. The tail makes that need 8 KiB more than the input first,
+/// and keeps the same input meaning the same case (the tail is a function of the bytes).
+fn with_tail(bytes: &[u8]) -> Vec<u8> {
+    let mut state = fnv1a(bytes);
+    let mut out = Vec::with_capacity(bytes.len() + TAIL);
+    out.extend_from_slice(bytes);
+    while out.len() < bytes.len() + TAIL {
+        out.extend_from_slice(&splitmix(&mut state).to_le_bytes());
+    }
+    out
+}
 
 /// File-name prefixes libFuzzer gives the inputs that broke a target: replayed first.
 const FINDINGS: [&str; 5] = ["crash-", "leak-", "timeout-", "oom-", "slow-unit-"];
@@ -71,6 +89,8 @@ where
             return Ok(());
         }
         let (plan, examined) = minimize(self, &messages, plan, examined, Prefixes::Planned);
+        let (messages, plan, examined) =
+            drop_messages(self, messages, plan, examined, Prefixes::Planned);
         Err(self.failure(messages, &plan, examined, 0, 0, Some(data.to_vec())))
     }
 
@@ -78,7 +98,7 @@ where
     fn messages_from(&self, bytes: &[u8]) -> Option<Vec<M>> {
         match &self.messages {
             Messages::Strategy(strategy) => {
-                let rng = TestRng::from_seed(RngAlgorithm::PassThrough, bytes);
+                let rng = TestRng::from_seed(RngAlgorithm::PassThrough, &with_tail(bytes));
                 let mut runner = TestRunner::new_with_rng(Config::default(), rng);
                 strategy
                     .new_tree(&mut runner)
