@@ -8,6 +8,8 @@
 //!   bytes, as an application writing each message when it has it. `lenframe-io`:
 //!   `FrameWriter::write_frame` per frame, `FrameReader::read_frame` per frame. `lenframe-io-batch`:
 //!   one `FrameWriter::write_frames` for the 64 frames (one vectored write), the same reader.
+//!   `write-frame-raw-reader` and `raw-per-frame-frame-reader`: each half of `lenframe-io` alone
+//!   against `raw-per-frame` (the writer with the raw reader, the raw writer with the reader).
 //! - `tcp-16B`: 8192 frames of 16 bytes per iteration; throughput in frames. `raw` and
 //!   `lenframe-io` as above; `lenframe-io-borrowed`: the same writer, frames read with
 //!   `FrameReader::read_frame_ref` (borrowed, no `Bytes`); `write-per-frame`: each frame encoded
@@ -244,6 +246,14 @@ fn large_frames(c: &mut Criterion) {
             ("raw-per-frame", Sender::RawPerFrame, Receiver::Raw),
             ("lenframe-io", Sender::Framed, Receiver::Framed),
             ("lenframe-io-batch", Sender::FramedBatch, Receiver::Framed),
+            // Each half alone against raw-per-frame: the writer with the raw reader, the raw
+            // writer with the reader.
+            ("write-frame-raw-reader", Sender::Framed, Receiver::Raw),
+            (
+                "raw-per-frame-frame-reader",
+                Sender::RawPerFrame,
+                Receiver::Framed,
+            ),
         ],
     );
 }

@@ -2,13 +2,16 @@
 //!
 //! ```text
 //! cargo run --release --example echo_server -- --listen 127.0.0.1:0 \
-//!     [--length-field-length N] [--little-endian | --native-endian] [--varint] [--max-frame-length N]
+//!     [--length-field-length N] [--little-endian | --native-endian] [--varint] [--max-frame-length N] \
+//!     [--max-connections N] [--idle-timeout SECS]
 //! ```
 //!
 //! The first line on stdout is `listening on 127.0.0.1:PORT` (port 0 picks a free one). Each
-//! connection is served on its own thread (see `support/echo.rs` for why); stderr gets one line
-//! per connection event: connected, closed cleanly, closed mid-frame (bytes buffered and
-//! expected), rejected (an oversize header, with the announced length and the limit), failed.
+//! connection is served on its own thread, within limits (see `support/echo.rs`: a connection
+//! cap, idle timeouts, a drain before closing, buffers given back); stderr gets one line per
+//! connection event: connected, refused, closed cleanly, closed mid-frame (bytes buffered and
+//! expected), rejected (an oversize header, with the announced length and the limit), timed out
+//! (and how it stalled), failed.
 //!
 //! The listener has `SO_REUSEADDR` set (Rust's `TcpListener::bind` sets it on Unix), so a
 //! restarted server binds its port again while old connections sit in `TIME_WAIT`, instead of
@@ -30,14 +33,15 @@ fn main() -> ExitCode {
                 echo::FRAMING_FLAGS
             );
             println!("Echoes every frame a client sends back to it, framed the same way. Prints `listening on ADDRESS` first, then logs one line per connection event on stderr.\n");
-            println!("{}", echo::FRAMING_HELP);
+            println!("{}\n\n{}", echo::FRAMING_HELP, echo::SERVER_HELP);
             return ExitCode::SUCCESS;
         }
         Err(e) => {
             eprintln!("echo_server: {e}");
             eprintln!(
-                "usage: echo_server --listen ADDRESS {}",
-                echo::FRAMING_FLAGS
+                "usage: echo_server --listen ADDRESS {} {}",
+                echo::FRAMING_FLAGS,
+                echo::SERVER_FLAGS
             );
             return ExitCode::from(2);
         }
@@ -65,5 +69,10 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     drop(stdout);
-    echo::serve(&listener, &options.codec, |event| eprintln!("{event}"))
+    echo::serve(
+        &listener,
+        &options.codec,
+        options.limits,
+        echo::log_to_stderr,
+    )
 }

@@ -210,7 +210,10 @@ fn plans() -> [(&'static str, Plan); 2] {
 fn stream_input(target: &str, layout: &[u8; 7], plan: &Plan, stream: &[u8]) -> Vec<u8> {
     let mut data = layout.to_vec();
     match target {
-        "decode" => data.push(fuzzing::BORROWED | fuzzing::REENCODE),
+        // The three checks in turn, from the stream's length.
+        "decode" => {
+            data.push([fuzzing::CUTS, fuzzing::BORROWED, fuzzing::REENCODE][stream.len() % 3])
+        }
         "reader" => data.push(fuzzing::ANY_STREAM),
         _ => {
             // differential: its own schedule (chunks of 2, 3, 1, cycling).

@@ -23,6 +23,7 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 
 #[path = "../examples/support/echo.rs"]
+#[allow(dead_code)] // the parts only the binaries and tests/echo_server.rs use
 mod echo;
 
 use echo::Event;
@@ -214,7 +215,7 @@ fn start_echo_server(codec: Codec) -> (SocketAddr, Receiver<Event>) {
     let addr = listener.local_addr().unwrap();
     let (events, rx) = mpsc::channel();
     thread::spawn(move || {
-        echo::serve(&listener, &codec, move |event| {
+        echo::serve(&listener, &codec, echo::Limits::default(), move |event| {
             let _ = events.send(event);
         })
     });
@@ -228,7 +229,10 @@ fn ended(event: &Event) -> Option<SocketAddr> {
         | Event::ClosedMidFrame { peer, .. }
         | Event::Rejected { peer, .. }
         | Event::Failed { peer, .. } => Some(*peer),
-        Event::Connected { .. } | Event::AcceptFailed { .. } => None,
+        Event::Refused { peer, .. } | Event::TimedOut { peer, .. } => Some(*peer),
+        Event::Connected { .. } | Event::BuffersReleased { .. } | Event::AcceptFailed { .. } => {
+            None
+        }
     }
 }
 

@@ -19,8 +19,8 @@
 //!          bits 4, 5, 6, 7 replace offset, adjustment, num_skip, max by an extreme value
 //!          picked by their (high) byte, near usize::MAX, isize::MIN/MAX or 2^32 (bits 6 and 7
 //!          also set num_skip and max): the builder's overflow checks
-//! decode:       layout, a paths byte (decode::BORROWED | decode::REENCODE), then a testkit
-//!               input (crate::testkit::case): a plan, then the stream
+//! decode:       layout, a check byte (% 3: CUTS, BORROWED, REENCODE), then a testkit input
+//!               (crate::testkit::case): a plan, then the stream
 //! roundtrip:    layout, then a testkit input: a plan, then `roundtrip::Payload`s (arbitrary)
 //! reader:       layout, a mode byte (reader::ANY_STREAM), then a testkit input: a plan, then
 //!               payloads (arbitrary `Vec<u8>`s) or, with ANY_STREAM, the stream
@@ -38,7 +38,8 @@ use bytes::{Bytes, BytesMut};
 
 use crate::io::FrameReader;
 use crate::testkit::{
-    capacity_bound, feed, feed_borrowed, feed_in_chunks, sized_reads, ChunkedReader, Outcome, Step,
+    capacity_bound, feed, feed_borrowed_each, feed_in_chunks, sized_reads, ChunkedReader, Outcome,
+    Step,
 };
 use crate::{
     Builder, Codec, ConfigError, DecodeError, EncodeError, OversizePolicy, MAX_READ_AHEAD,
@@ -294,16 +295,47 @@ fn run(mut codec: Codec, stream: &[u8], sizes: &[usize]) -> Outcome {
     feed_in_chunks(&mut codec, stream, sizes)
 }
 
+/// Whether `frame` is what decoding the frame `codec` encodes from `prefix` and `payload`
+/// returns, computed independently of the decoder and without encoding the frame: the header
+/// bytes the layout keeps after `num_skip` (the end of the prefix and the length field), then
+/// the payload.
+fn frame_is(codec: &Codec, prefix: &[u8], payload: &[u8], frame: &[u8]) -> bool {
+    let kept = codec.layout.header_tail;
+    if frame.len() != kept + payload.len() || frame[kept..] != *payload {
+        return false;
+    }
+    if kept == 0 {
+        return true;
+    }
+    let Ok(field) = codec.encode_header(payload.len()) else {
+        return false;
+    };
+    let field = field.as_bytes();
+    let Some(start) = (prefix.len() + field.len()).checked_sub(kept) else {
+        return false;
+    };
+    (0..kept).all(|i| {
+        let at = start + i;
+        let byte = if at < prefix.len() {
+            prefix[at]
+        } else {
+            field[at - prefix.len()]
+        };
+        frame[i] == byte
+    })
+}
+
 fn frame_bytes(out: &Outcome) -> Vec<&[u8]> {
     out.frames.iter().map(|f| &f[..]).collect()
 }
 
+pub mod bare;
 mod decode;
 mod differential;
 mod reader;
 mod roundtrip;
 
-pub use decode::{decode, BORROWED, REENCODE};
+pub use decode::{decode, BORROWED, CUTS, REENCODE};
 pub use differential::differential;
 pub use reader::{reader, ANY_STREAM};
 pub use roundtrip::{roundtrip, Payload};

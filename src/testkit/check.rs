@@ -780,10 +780,10 @@ where
                 .iter()
                 .map(|item| match item {
                     Item::Message(m) => report::shorten(self.render.render(m)),
-                    Item::Error(e) => report::shorten(format!("error: {e}")),
+                    Item::Error(e) => report::shorten(format!("error: {}", e.shown())),
                 })
                 .collect(),
-            ending: run.ending.clone(),
+            ending: run.ending.shown(),
             leftover: run.leftover,
         }
     }

@@ -20,6 +20,10 @@ pub struct Outcome {
     pub leftover: usize,
 }
 
+/// The capacity [`feed`]'s buffer starts with (or the stream's length, when shorter):
+/// tokio-util's `FramedRead`'s, 8 KiB.
+pub const INITIAL_CAPACITY: usize = 8 * 1024;
+
 /// What a decoding step tells [`feed`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -43,7 +47,9 @@ pub fn feed(
     sizes: &[usize],
     mut step: impl FnMut(&mut BytesMut, bool, usize) -> Step,
 ) -> usize {
-    let mut buf = BytesMut::new();
+    // What tokio-util's `FramedRead` starts with (less for a shorter stream): a decoder sees the
+    // room a real one has.
+    let mut buf = BytesMut::with_capacity(INITIAL_CAPACITY.min(stream.len()));
     let mut fed = 0;
     let mut i = 0;
     loop {
@@ -76,64 +82,71 @@ pub fn capacity_bound(buffered: usize) -> usize {
     2 * (buffered + crate::MAX_READ_AHEAD)
 }
 
-/// Feeds `stream` into `codec` in chunks of the given sizes (cycling), decoding after each chunk
-/// until the decoder asks for more, then calls `decode_eof` until it returns `Ok(None)` or an
-/// error. Stops at the first fatal error.
-///
-/// Checks on the way (panicking with a message, as a test or fuzz assertion): every frame
-/// consumed input; the buffer's capacity stays within [`capacity_bound`]; whenever the decoder
-/// asks for more, fewer than `codec.max_wire_length()` bytes are buffered; a fatal error
-/// repeats when called again, without consuming anything.
-pub fn feed_in_chunks(codec: &mut Codec, stream: &[u8], sizes: &[usize]) -> Outcome {
-    let mut out = Outcome {
-        frames: Vec::new(),
-        spans: Vec::new(),
-        errors: Vec::new(),
-        leftover: 0,
-    };
-    let call = |codec: &mut Codec, buf: &mut BytesMut, at_eof: bool| {
+/// One call of `codec` on `buf` (`decode`, or `decode_eof` at the end of the stream), with
+/// every invariant of the decoder asserted (panicking with a message, as a test or fuzz
+/// assertion): the buffer's capacity stays within [`capacity_bound`] of the bytes it held; a
+/// frame consumed input; while waiting, fewer than `codec.max_wire_length()` bytes are
+/// buffered; a fatal error repeats when called again, consuming nothing.
+pub fn checked_decode(
+    codec: &mut Codec,
+    buf: &mut BytesMut,
+    at_eof: bool,
+) -> Result<Option<Bytes>, DecodeError> {
+    let call = |codec: &mut Codec, buf: &mut BytesMut| {
         if at_eof {
             codec.decode_eof(buf)
         } else {
             codec.decode(buf)
         }
     };
+    let before = buf.len();
+    let result = call(codec, buf);
+    assert!(
+        buf.capacity() <= capacity_bound(before),
+        "capacity {} after a call with {before} bytes buffered",
+        buf.capacity()
+    );
+    match &result {
+        Ok(Some(_)) => assert!(
+            buf.len() < before,
+            "a frame was returned without consuming input"
+        ),
+        Ok(None) => assert!(
+            buf.len() < codec.max_wire_length(),
+            "decoder waits with {} bytes buffered, max wire length {}",
+            buf.len(),
+            codec.max_wire_length()
+        ),
+        Err(e) if e.is_fatal() => {
+            let left = buf.len();
+            let again = call(codec, buf);
+            assert_eq!(
+                again.err().as_ref(),
+                Some(e),
+                "a fatal error did not repeat"
+            );
+            assert_eq!(buf.len(), left, "a repeated fatal error consumed input");
+        }
+        Err(_) => {}
+    }
+    result
+}
+
+/// Feeds `stream` into `codec` in chunks of the given sizes (cycling), decoding after each chunk
+/// until the decoder asks for more, then calls `decode_eof` until it returns `Ok(None)` or an
+/// error. Stops at the first fatal error. Every call is a [`checked_decode`].
+pub fn feed_in_chunks(codec: &mut Codec, stream: &[u8], sizes: &[usize]) -> Outcome {
+    let mut out = Outcome::default();
     out.leftover = feed(stream, sizes, |buf, at_eof, fed| {
         let before = buf.len();
-        let result = call(codec, buf, at_eof);
-        assert!(
-            buf.capacity() <= capacity_bound(before),
-            "capacity {} after a call with {before} bytes buffered",
-            buf.capacity()
-        );
-        match result {
+        match checked_decode(codec, buf, at_eof) {
             Ok(Some(frame)) => {
-                assert!(
-                    buf.len() < before,
-                    "a frame was returned without consuming input"
-                );
                 out.frames.push(frame);
                 out.spans.push((fed - before, fed - buf.len()));
                 Step::Again
             }
-            Ok(None) => {
-                assert!(
-                    buf.len() < codec.max_wire_length(),
-                    "decoder waits with {} bytes buffered, max wire length {}",
-                    buf.len(),
-                    codec.max_wire_length()
-                );
-                Step::More
-            }
+            Ok(None) => Step::More,
             Err(e) if e.is_fatal() => {
-                let left = buf.len();
-                let again = call(codec, buf, at_eof);
-                assert_eq!(
-                    again.err().as_ref(),
-                    Some(&e),
-                    "a fatal error did not repeat"
-                );
-                assert_eq!(buf.len(), left, "a repeated fatal error consumed input");
                 out.errors.push(e);
                 Step::Stop
             }
@@ -158,12 +171,26 @@ pub fn feed_in_chunks(codec: &mut Codec, stream: &[u8], sizes: &[usize]) -> Outc
 /// unconsumed; a fatal error repeats, consuming nothing, when `frames` is called again on the
 /// bytes left (the call that first returned it may have finished a discard before it).
 pub fn feed_borrowed(codec: &mut Codec, stream: &[u8], sizes: &[usize]) -> Outcome {
-    let mut out = Outcome {
-        frames: Vec::new(),
-        spans: Vec::new(),
-        errors: Vec::new(),
-        leftover: 0,
-    };
+    let mut frames = Vec::new();
+    let mut spans = Vec::new();
+    let mut out = feed_borrowed_each(codec, stream, sizes, |frame, span| {
+        frames.push(Bytes::copy_from_slice(frame));
+        spans.push(span);
+    });
+    out.frames = frames;
+    out.spans = spans;
+    out
+}
+
+/// [`feed_borrowed`], handing each frame to `each` as it comes (borrowed, with its span)
+/// instead of copying it: the returned [`Outcome`] holds the errors and the leftover only.
+pub fn feed_borrowed_each(
+    codec: &mut Codec,
+    stream: &[u8],
+    sizes: &[usize],
+    mut each: impl FnMut(&[u8], (usize, usize)),
+) -> Outcome {
+    let mut out = Outcome::default();
     out.leftover = feed(stream, sizes, |buf, at_eof, fed| {
         // Stream position of the buffer's first byte.
         let base = fed - buf.len();
@@ -180,8 +207,7 @@ pub fn feed_borrowed(codec: &mut Codec, stream: &[u8], sizes: &[usize]) -> Outco
                             && used.as_ptr_range().end == frame.as_ptr_range().end,
                         "a frame is not the end of the bytes its call consumed"
                     );
-                    out.frames.push(Bytes::copy_from_slice(frame));
-                    out.spans.push((base + before, base + after));
+                    each(frame, (base + before, base + after));
                 }
                 // The call may have finished discarding an oversize frame first: only the
                 // offending header must stay, which the repeat below checks.

@@ -60,11 +60,14 @@ pub use check::{
 #[cfg(feature = "tokio")]
 pub use encode::TokioEncoder;
 pub use encode::{by_value, fallible, randomized, stateful, Encode, EncodeContext};
-pub use feeder::{capacity_bound, feed, feed_borrowed, feed_in_chunks, Outcome, Step};
+pub use feeder::{
+    capacity_bound, checked_decode, feed, feed_borrowed, feed_borrowed_each, feed_in_chunks,
+    Outcome, Step, INITIAL_CAPACITY,
+};
 pub use io::{sized_reads, ChunkedReader, ChunkedWriter, IoCounts, IoOp};
 pub use shape::{
     cursor_parser, parser, reader, unexpected_eof, CursorParser, Decode, IntoSubject, Item, Log,
-    Parse, Parser, Reader, RunSpec, StreamReader, Subject,
+    Parse, Parser, Reader, RunError, RunSpec, StreamReader, Subject,
 };
 #[cfg(feature = "tokio")]
 pub use shape::{framed, Framed, PendingReader, TokioDecoder};

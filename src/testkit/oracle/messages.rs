@@ -76,7 +76,7 @@ pub(crate) fn judge<M, T>(
     if let Some(fault) = ended_badly(run, n) {
         return Some(fault);
     }
-    if run.ending == Ending::Clean && run.leftover > 0 {
+    if matches!(run.ending, Ending::Clean) && run.leftover > 0 {
         return Some(Fault::Leftover {
             bytes: run.leftover,
         });
@@ -120,9 +120,9 @@ fn wrong_item<M, T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testkit::shape::Stall;
+    use crate::testkit::shape::{RunError, Stall};
 
-    fn run(items: &[u8], ending: Ending, leftover: usize) -> Run<u8> {
+    fn run(items: &[u8], ending: Ending<RunError>, leftover: usize) -> Run<u8> {
         Run {
             items: items.iter().map(|&m| Item::Message(m)).collect(),
             ending,
@@ -139,14 +139,14 @@ mod tests {
 
     #[test]
     fn each_way_of_being_wrong_has_its_name() {
-        let clean = Ending::Clean;
-        assert_eq!(judged(&[1, 2], &run(&[1, 2], clean.clone(), 0)), None);
+        let clean = || Ending::Clean;
+        assert_eq!(judged(&[1, 2], &run(&[1, 2], clean(), 0)), None);
         assert_eq!(
-            judged(&[1, 2], &run(&[1, 3], clean.clone(), 0)),
+            judged(&[1, 2], &run(&[1, 3], clean(), 0)),
             Some(Fault::WrongMessage { index: 1 })
         );
         assert_eq!(
-            judged(&[1, 2, 3], &run(&[1, 1], clean.clone(), 0)),
+            judged(&[1, 2, 3], &run(&[1, 1], clean(), 0)),
             Some(Fault::DuplicatedMessage { index: 0 })
         );
         assert_eq!(
@@ -154,7 +154,7 @@ mod tests {
             Some(Fault::DuplicatedMessage { index: 0 })
         );
         assert_eq!(
-            judged(&[1, 2, 3], &run(&[1, 7, 8, 3], clean.clone(), 0)),
+            judged(&[1, 2, 3], &run(&[1, 7, 8, 3], clean(), 0)),
             Some(Fault::SplitMessage { index: 1 })
         );
         assert_eq!(
@@ -166,18 +166,18 @@ mod tests {
             Some(Fault::ExtraMessages { index: 2 })
         );
         assert_eq!(
-            judged(&[1, 2], &run(&[1], clean.clone(), 0)),
+            judged(&[1, 2], &run(&[1], clean(), 0)),
             Some(Fault::MissingMessages { index: 1 })
         );
         assert_eq!(
-            judged(&[1, 2], &run(&[1], Ending::Error("e".into()), 0)),
+            judged(&[1, 2], &run(&[1], Ending::Error(RunError::from("e")), 0)),
             Some(Fault::Error { index: 1 })
         );
         assert_eq!(
-            judged(&[1], &run(&[1], clean.clone(), 3)),
+            judged(&[1], &run(&[1], clean(), 3)),
             Some(Fault::Leftover { bytes: 3 })
         );
-        let mut stalled = run(&[1, 2], clean, 0);
+        let mut stalled = run(&[1, 2], clean(), 0);
         stalled.stall = Some(Stall {
             index: 1,
             delivered: 9,
@@ -205,12 +205,16 @@ mod tests {
             excess: None,
         };
         let good = items(
-            vec![Item::Message(1), Item::Error("e".into()), Item::Message(2)],
+            vec![
+                Item::Message(1),
+                Item::Error(RunError::from("e")),
+                Item::Message(2),
+            ],
             Ending::Clean,
         );
         assert_eq!(judge(&expected, &good, &same), None);
         let gave_up = items(
-            vec![Item::Message(1), Item::Error("e".into())],
+            vec![Item::Message(1), Item::Error(RunError::from("e"))],
             Ending::Clean,
         );
         assert_eq!(

@@ -7,13 +7,14 @@
 use super::liveness::ended_badly;
 use super::memory::over_bound;
 use crate::testkit::check::report::Fault;
-use crate::testkit::shape::{Ending, Item, Run};
+use crate::testkit::shape::{Ending, Item, Run, RunError};
 
 /// The first fault of `chunked` against `one_piece` (both over the same bytes): `Ok` when they
 /// agree; `Err((fault, in_one_piece))`, where `in_one_piece` says which run shows it.
 pub(crate) fn judge_stream<T: PartialEq>(
     one_piece: &Run<T>,
     chunked: &Run<T>,
+    same_error: &dyn Fn(&RunError, &RunError) -> bool,
 ) -> Result<(), (Fault, bool)> {
     for (run, is_one_piece) in [(one_piece, true), (chunked, false)] {
         let index = run.items.len();
@@ -31,16 +32,36 @@ pub(crate) fn judge_stream<T: PartialEq>(
     // Whether a cut lets a decoder return an error once or twice in a row (the call that
     // returns it may also have finished something else) is not a difference: repeats are one
     // error, and so is an error that repeats as the run's ending.
-    let (a, b) = (errors_once(one_piece), errors_once(chunked));
-    let agree = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let same_items = agree == a.len() && agree == b.len();
+    let same = |x: &Item<T>, y: &Item<T>| match (x, y) {
+        (Item::Message(x), Item::Message(y)) => x == y,
+        (Item::Error(x), Item::Error(y)) => same_error(x, y),
+        _ => false,
+    };
+    let has_errors = |run: &Run<T>| {
+        matches!(run.ending, Ending::Error(_))
+            || run.items.iter().any(|item| matches!(item, Item::Error(_)))
+    };
+    let (agree, same_items) = if has_errors(one_piece) || has_errors(chunked) {
+        let (a, b) = (
+            errors_once(one_piece, same_error),
+            errors_once(chunked, same_error),
+        );
+        let agree = a.iter().zip(&b).take_while(|(x, y)| same(x, y)).count();
+        (agree, agree == a.len() && agree == b.len())
+    } else {
+        let (a, b) = (&one_piece.items, &chunked.items);
+        let agree = a.iter().zip(b).take_while(|(x, y)| same(x, y)).count();
+        (agree, agree == a.len() && agree == b.len())
+    };
     // A run that stopped at an error stopped where its chunk ended: only whole runs leave
     // comparable bytes behind.
-    let both_whole = one_piece.ending == Ending::Clean && chunked.ending == Ending::Clean;
-    if !same_items
-        || one_piece.ending != chunked.ending
-        || (both_whole && one_piece.leftover != chunked.leftover)
-    {
+    let both_whole =
+        matches!(one_piece.ending, Ending::Clean) && matches!(chunked.ending, Ending::Clean);
+    let same_ending = match (&one_piece.ending, &chunked.ending) {
+        (Ending::Error(a), Ending::Error(b)) => same_error(a, b),
+        (a, b) => a.shown() == b.shown(),
+    };
+    if !same_items || !same_ending || (both_whole && one_piece.leftover != chunked.leftover) {
         return Err((Fault::Differs { index: agree }, false));
     }
     Ok(())
@@ -48,16 +69,19 @@ pub(crate) fn judge_stream<T: PartialEq>(
 
 /// A run's items with consecutive equal errors, and a last error equal to the ending's, kept
 /// once.
-fn errors_once<T>(run: &Run<T>) -> Vec<&Item<T>> {
+fn errors_once<'a, T>(
+    run: &'a Run<T>,
+    same_error: &dyn Fn(&RunError, &RunError) -> bool,
+) -> Vec<&'a Item<T>> {
     let mut items: Vec<&Item<T>> = Vec::with_capacity(run.items.len());
     for item in &run.items {
         match (items.last(), item) {
-            (Some(Item::Error(last)), Item::Error(e)) if last == e => {}
+            (Some(Item::Error(last)), Item::Error(e)) if same_error(last, e) => {}
             _ => items.push(item),
         }
     }
     if let (Some(Item::Error(last)), Ending::Error(e)) = (items.last(), &run.ending) {
-        if last == e {
+        if same_error(last, e) {
             items.pop();
         }
     }

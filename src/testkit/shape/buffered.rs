@@ -6,7 +6,9 @@ use std::fmt;
 
 use bytes::{Bytes, BytesMut};
 
-use super::{guarded, Flow, Log, RunSpec, Subject};
+use std::panic::{self, AssertUnwindSafe};
+
+use super::{Flow, Log, RunSpec, Subject};
 use crate::testkit::feeder::{feed, Step};
 use crate::{Codec, DecodeError};
 
@@ -50,7 +52,7 @@ pub trait Decode {
     /// What one call returns.
     type Message;
     /// What a failed call returns; shown with `Debug` in a failure report.
-    type Error: fmt::Debug;
+    type Error: fmt::Debug + 'static;
 
     /// The next message, `Ok(None)` when the buffer holds no whole message yet.
     ///
@@ -74,7 +76,7 @@ pub trait Decode {
 impl<F, M, E> Decode for F
 where
     F: FnMut(&mut BytesMut) -> Result<Option<M>, E>,
-    E: fmt::Debug,
+    E: fmt::Debug + 'static,
 {
     type Message = M;
     type Error = E;
@@ -124,7 +126,7 @@ pub struct TokioDecoder<D>(pub D);
 impl<D> Decode for TokioDecoder<D>
 where
     D: tokio_util::codec::Decoder,
-    D::Error: fmt::Debug,
+    D::Error: fmt::Debug + 'static,
 {
     type Message = D::Item;
     type Error = D::Error;
@@ -156,40 +158,46 @@ where
     }
 }
 
-/// Feeds `spec`'s chunks to `decoder` through one `BytesMut`, logging everything.
+/// Feeds `spec`'s chunks to `decoder` through one `BytesMut`, logging everything. One
+/// `catch_unwind` for the run, not one per call: a panic ends the run either way, and the
+/// bytes left in the buffer are logged before each call.
 pub(crate) fn run_decoder<D: Decode>(
     decoder: &mut D,
     spec: &RunSpec<'_>,
     log: &mut Log<'_, D::Message>,
 ) {
-    let leftover = feed(spec.stream, spec.chunks, |buf, at_eof, fed| {
-        let before = buf.len();
-        let capacity = buf.capacity();
-        let result = guarded(log, || {
-            if at_eof {
+    let run = panic::catch_unwind(AssertUnwindSafe(|| {
+        feed(spec.stream, spec.chunks, |buf, at_eof, fed| {
+            let before = buf.len();
+            let capacity = buf.capacity();
+            log.finish(before);
+            let result = if at_eof {
                 decoder.decode_eof(buf)
             } else {
                 decoder.decode(buf)
-            }
-        });
-        let Some(result) = result else {
-            return Step::Stop;
-        };
-        log.capacity(before, capacity, buf.capacity());
-        let flow = match result {
-            Ok(Some(message)) => log.message(message),
-            Ok(None) => {
-                if !at_eof {
-                    log.waiting(fed);
+            };
+            log.capacity(before, capacity, buf.capacity());
+            let flow = match result {
+                Ok(Some(message)) => log.message(message),
+                Ok(None) => {
+                    if !at_eof {
+                        log.waiting(fed);
+                    }
+                    return Step::More;
                 }
-                return Step::More;
+                Err(e) => {
+                    let consumed = buf.len() < before;
+                    log.error(e, consumed)
+                }
+            };
+            match flow {
+                Flow::Go => Step::Again,
+                Flow::Stop => Step::Stop,
             }
-            Err(e) => log.error(&e, buf.len() < before),
-        };
-        match flow {
-            Flow::Go => Step::Again,
-            Flow::Stop => Step::Stop,
-        }
-    });
-    log.finish(leftover);
+        })
+    }));
+    match run {
+        Ok(leftover) => log.finish(leftover),
+        Err(payload) => log.panicked(payload.as_ref()),
+    }
 }

@@ -155,7 +155,7 @@ impl<N, D> Subject for Framed<N>
 where
     N: Fn() -> D,
     D: Decoder,
-    D::Error: fmt::Debug,
+    D::Error: fmt::Debug + 'static,
 {
     type Message = D::Item;
 
@@ -185,7 +185,7 @@ where
                     after_error = true;
                     // FramedRead stops decoding after an error until polled again: it cannot
                     // repeat one without reading.
-                    log.error(&e, true)
+                    log.error(e, true)
                 }
                 // FramedRead ends the stream once after an error, and reads on when polled
                 // again: under recovery, that `None` is not the end.

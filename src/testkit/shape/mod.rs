@@ -13,6 +13,7 @@
 //! and tells a [`Log`] what came out, what it waited for and how much memory it held. The
 //! oracles judge the log.
 
+use std::any::Any;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 
@@ -88,22 +89,84 @@ where
 }
 
 /// One thing a run produced, in order.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Item<T> {
     /// A message.
     Message(T),
     /// An error the run went on after (recovery; otherwise an error ends the run).
-    Error(String),
+    Error(RunError),
 }
 
-/// How a run ended.
+/// An error a decoder returned, kept as it is: shown (`Debug`) only when a report needs it,
+/// or when two runs' errors are compared without a typed comparison
+/// ([`StreamCheck::errors_eq`](crate::testkit::StreamCheck::errors_eq)). Formatting every error
+/// as it comes was the most expensive part of a fuzz input's check.
+pub struct RunError(Box<dyn AnyDebug>);
+
+/// `Any` and `Debug` in one object.
+trait AnyDebug: Any + fmt::Debug {
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<E: Any + fmt::Debug> AnyDebug for E {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl RunError {
+    /// Keeps `error`.
+    pub fn new<E: fmt::Debug + 'static>(error: E) -> RunError {
+        RunError(Box::new(error))
+    }
+
+    /// The error, if it is an `E`.
+    pub fn downcast_ref<E: 'static>(&self) -> Option<&E> {
+        // The box's content: `Box<dyn AnyDebug>` is itself an `AnyDebug`.
+        (*self.0).as_any().downcast_ref()
+    }
+
+    /// The error, shown with `Debug`.
+    pub fn shown(&self) -> String {
+        format!("{:?}", self.0)
+    }
+}
+
+impl fmt::Debug for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (*self.0).fmt(f)
+    }
+}
+
+impl Ending<RunError> {
+    /// The ending as a report shows it.
+    pub(crate) fn shown(&self) -> Ending {
+        match self {
+            Ending::Clean => Ending::Clean,
+            Ending::Error(e) => Ending::Error(e.shown()),
+            Ending::Panicked(m) => Ending::Panicked(m.clone()),
+            Ending::Overran => Ending::Overran,
+            Ending::NoProgress(w) => Ending::NoProgress(w.clone()),
+            Ending::Broken(h) => Ending::Broken(h.clone()),
+        }
+    }
+}
+
+impl From<&str> for RunError {
+    fn from(shown: &str) -> RunError {
+        RunError::new(shown.to_owned())
+    }
+}
+
+/// How a run ended. In a report the error is shown (`Ending<String>`, the default); while the
+/// checker judges, it is the error itself ([`RunError`]), shown only if needed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Ending {
+pub enum Ending<E = String> {
     /// The decoder reported the end of the stream with no error.
     Clean,
-    /// The decoder returned this error (shown with `Debug`), which ended the run.
-    Error(String),
+    /// The decoder returned this error, which ended the run.
+    Error(E),
     /// The decoder panicked, with this message.
     Panicked(String),
     /// The decoder returned more than were encoded, and the run stopped there.
@@ -164,7 +227,7 @@ pub struct Log<'a, T> {
 #[derive(Debug)]
 pub(crate) struct Run<T> {
     pub items: Vec<Item<T>>,
-    pub ending: Ending,
+    pub ending: Ending<RunError>,
     pub leftover: usize,
     pub stall: Option<Stall>,
     pub excess: Option<Excess>,
@@ -205,7 +268,8 @@ impl<'a, T> Log<'a, T> {
             capacity_bound: rules.capacity_bound,
             stuck_error: false,
             run: Run {
-                items: Vec::new(),
+                // Most runs return a few items: no regrowth for them.
+                items: Vec::with_capacity(8),
                 ending: Ending::Clean,
                 leftover: 0,
                 stall: None,
@@ -234,15 +298,14 @@ impl<'a, T> Log<'a, T> {
     /// The decoder returned an error, having consumed input in that call or not. The run goes
     /// on only when the check expects recovery, and not when the call before returned an error
     /// too and this one consumed nothing: that error would repeat for ever.
-    pub fn error(&mut self, error: &dyn fmt::Debug, consumed: bool) -> Flow {
-        let shown = format!("{error:?}");
+    pub fn error<E: fmt::Debug + 'static>(&mut self, error: E, consumed: bool) -> Flow {
         let repeats = !consumed && self.stuck_error;
         self.stuck_error = true;
         if self.recover && !repeats {
-            self.run.items.push(Item::Error(shown));
+            self.run.items.push(Item::Error(RunError::new(error)));
             self.bounded()
         } else {
-            self.run.ending = Ending::Error(shown);
+            self.run.ending = Ending::Error(RunError::new(error));
             Flow::Stop
         }
     }
@@ -352,3 +415,17 @@ macro_rules! subject_as_is {
 subject_as_is!(Parser<N, I>, CursorParser<N, I>, Reader<N>);
 #[cfg(feature = "tokio")]
 subject_as_is!(Framed<N>);
+
+#[cfg(test)]
+mod tests {
+    use super::RunError;
+
+    #[test]
+    fn a_run_error_is_the_error_it_keeps() {
+        let error = RunError::new(7u16);
+        assert_eq!(error.downcast_ref::<u16>(), Some(&7));
+        assert_eq!(error.downcast_ref::<u32>(), None);
+        assert_eq!(error.shown(), "7");
+        assert_eq!(format!("{error:?}"), "7");
+    }
+}

@@ -27,7 +27,7 @@ pub trait Parse {
     /// The message.
     type Message;
     /// The parser's error.
-    type Error: fmt::Debug;
+    type Error: fmt::Debug + 'static;
     /// `Ok(Some((message, used)))`, `Ok(None)` for "incomplete", or the error.
     ///
     /// # Errors
@@ -37,7 +37,7 @@ pub trait Parse {
 }
 
 /// `Ok(None)` is "incomplete".
-impl<M, E: fmt::Debug> Parse for Result<Option<(M, usize)>, E> {
+impl<M, E: fmt::Debug + 'static> Parse for Result<Option<(M, usize)>, E> {
     type Message = M;
     type Error = E;
     fn parsed(self) -> Result<Option<(M, usize)>, E> {
@@ -46,7 +46,7 @@ impl<M, E: fmt::Debug> Parse for Result<Option<(M, usize)>, E> {
 }
 
 /// "Incomplete" is an error: say which with [`Parser::incomplete_when`].
-impl<M, E: fmt::Debug> Parse for Result<(M, usize), E> {
+impl<M, E: fmt::Debug + 'static> Parse for Result<(M, usize), E> {
     type Message = M;
     type Error = E;
     fn parsed(self) -> Result<Option<(M, usize)>, E> {
@@ -177,7 +177,7 @@ enum Found<M> {
 
 /// Runs a parser over `spec`: the harness keeps the buffer, and gives the parser a view of it
 /// from `view` (plain, or behind junk).
-fn run_parser<M, E: fmt::Debug>(
+fn run_parser<M, E: fmt::Debug + 'static>(
     spec: &RunSpec<'_>,
     log: &mut Log<'_, M>,
     mut parse: impl FnMut(&[u8]) -> Result<Found<M>, E>,
@@ -212,7 +212,7 @@ fn run_parser<M, E: fmt::Debug>(
                     Flow::Stop
                 }
                 // The harness consumes for the parser, never on an error.
-                Err(e) => log.error(&e, false),
+                Err(e) => log.error(e, false),
             };
             match flow {
                 Flow::Go => Step::Again,
@@ -298,7 +298,7 @@ pub fn cursor_parser<N, P, M, E>(new_parser: N) -> CursorParser<N>
 where
     N: Fn() -> P,
     P: FnMut(&mut Cursor<&[u8]>) -> Result<M, E>,
-    E: fmt::Debug,
+    E: fmt::Debug + 'static,
 {
     CursorParser {
         new_parser,
@@ -323,7 +323,7 @@ impl<N, P, M, E, I> Subject for CursorParser<N, I>
 where
     N: Fn() -> P,
     P: FnMut(&mut Cursor<&[u8]>) -> Result<M, E>,
-    E: fmt::Debug,
+    E: fmt::Debug + 'static,
     I: Incomplete<E>,
 {
     type Message = M;

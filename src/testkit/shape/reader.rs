@@ -134,7 +134,7 @@ pub fn reader<N, G, T, E>(new_decoder: N) -> Reader<N>
 where
     N: Fn(StreamReader) -> G,
     G: FnMut() -> Result<Option<T>, E>,
-    E: fmt::Debug,
+    E: fmt::Debug + 'static,
 {
     Reader { new_decoder }
 }
@@ -143,7 +143,7 @@ impl<N, G, T, E> Subject for Reader<N>
 where
     N: Fn(StreamReader) -> G,
     G: FnMut() -> Result<Option<T>, E>,
-    E: fmt::Debug,
+    E: fmt::Debug + 'static,
 {
     type Message = T;
 
@@ -182,7 +182,10 @@ where
             let flow = match result {
                 Ok(Ok(Some(message))) => log.message(message),
                 Ok(Ok(None)) => break,
-                Ok(Err(e)) => log.error(&e, shared.borrow().pos > before),
+                Ok(Err(e)) => {
+                    let consumed = shared.borrow().pos > before;
+                    log.error(e, consumed)
+                }
                 Err(payload) if payload.is::<ReadPastEnd>() => {
                     log.no_progress("kept reading after the end of the stream, without returning");
                     Flow::Stop

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# What each oracle costs: a fuzz target and its bare twin (fuzz_targets/bare_*.rs: the same
+# work, no oracle), run side by side for the same time from the same corpus, one job each,
+# without a sanitizer; prints execs/s for both and the ratio (the oracle's cost, in bare runs).
+#
+#   bash fuzz/measure.sh [SECONDS] [TARGET...]     (default 20 s; decode roundtrip reader differential)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+seconds=${1:-20}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(decode roundtrip reader differential)
+
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+rm -f fuzz/target/.rustc_info.json
+cargo fuzz build -s none >/dev/null
+
+rate() {
+  local bin=$1 corpus=$2 log=fuzz/target/measure-$1.log
+  local scratch=fuzz/target/measure-corpus/$bin
+  rm -rf "$scratch"
+  mkdir -p "$scratch"
+  cp -r "$corpus"/. "$scratch"/
+  cargo fuzz run -s none "$bin" "$scratch" -- -max_total_time="$seconds" -timeout=10 \
+    -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1 || {
+    echo "fuzz/measure.sh: $bin failed, see $log" >&2
+    exit 1
+  }
+  awk '/^stat::average_exec_per_sec/ {print $2}' "$log"
+}
+
+printf '%-14s %14s %14s %8s\n' target "oracle exec/s" "bare exec/s" ratio
+for target in "${targets[@]}"; do
+  oracle=$(rate "$target" "corpus/$target")
+  bare=$(rate "bare_$target" "corpus/$target")
+  printf '%-14s %14s %14s %7.1fx\n' "$target" "$oracle" "$bare" "$(echo "$bare / $oracle" | bc -l)"
+done
