@@ -1,8 +1,9 @@
 #!/bin/bash -eu
 # Builds every fuzz target of lenframe into $OUT, with each target's committed corpus as its seed
 # corpus ($OUT/TARGET_seed_corpus.zip) and its libFuzzer dictionary where it has one
-# ($OUT/TARGET.dict). ClusterFuzzLite (and OSS-Fuzz) run it in their image, where $SRC/lenframe
-# is the checkout; it also runs outside Docker, as .ci/run does, with $SRC and $OUT pointing at
+# ($OUT/TARGET.dict; none has: a decode dictionary of headers, varints and extreme lengths
+# raised neither cov nor ft in equal runs, README "Fuzzing"). ClusterFuzzLite (and OSS-Fuzz)
+# run it in their image, where $SRC/lenframe is the checkout; it also runs outside Docker, as .ci/run does, with $SRC and $OUT pointing at
 # folders: then the checkout is the one this script is in, and $SANITIZER (default address;
 # `none` for no sanitizer) picks cargo-fuzz's sanitizer.
 #

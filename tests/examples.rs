@@ -139,7 +139,54 @@ fn echo_server_and_client_print_their_usage_for_help() {
                     "{name} --help lacks {flag}: {stdout}"
                 );
             }
+            for flag in ["--max-connections N", "--idle-timeout SECS"] {
+                assert_eq!(
+                    stdout.contains(flag),
+                    name == "echo_server",
+                    "{name} --help and {flag}: {stdout}"
+                );
+            }
             assert!(out.stderr.is_empty(), "{name} {help} wrote to stderr");
         }
     }
+}
+
+#[test]
+fn echo_server_survives_a_closed_stderr() {
+    let mut server = example("echo_server")
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(server.stdout.take().unwrap());
+    // The log's reader goes away at once: every log line meets a closed pipe.
+    drop(server.stderr.take());
+    let server = Killed(server);
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let addr = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    for word in ["hello", "jason"] {
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut wire = bytes::BytesMut::new();
+        lenframe::Codec::new()
+            .encode(word.as_bytes(), &mut wire)
+            .unwrap();
+        stream.write_all(&wire).unwrap();
+        let mut echo = vec![0; wire.len()];
+        std::io::Read::read_exact(&mut stream, &mut echo).unwrap();
+        assert_eq!(echo, wire, "the connection is served");
+    }
+    let mut server = server;
+    assert!(
+        server.0.try_wait().unwrap().is_none(),
+        "the server exited on a closed stderr"
+    );
 }

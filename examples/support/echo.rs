@@ -380,10 +380,10 @@ where
                     (codec.clone(), log.clone(), Arc::clone(&active));
                 let started = spawn(Box::new(move || {
                     log_in_thread(Event::Connected { peer });
-                    log_in_thread(
-                        Connection::new(stream, peer, codec, limits).serve(&log_in_thread),
-                    );
+                    let ended = Connection::new(stream, peer, codec, limits).serve(&log_in_thread);
+                    // The slot is free (the stream closed) before the log says so.
                     active_in_thread.fetch_sub(1, Ordering::AcqRel);
+                    log_in_thread(ended);
                 }));
                 if let Err(e) = started {
                     // The stream went with the closure, which never ran: closed.
