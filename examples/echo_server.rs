@@ -13,12 +13,11 @@
 //! expected), rejected (an oversize header, with the announced length and the limit), timed out
 //! (and how it stalled), failed.
 //!
-//! The listener has `SO_REUSEADDR` set (Rust's `TcpListener::bind` sets it on Unix), so a
-//! restarted server binds its port again while old connections sit in `TIME_WAIT`, instead of
-//! failing with "address already in use".
+//! The listener has `SO_REUSEADDR` set, so a restarted server binds its port again while old
+//! connections sit in `TIME_WAIT`, instead of failing with "address already in use", and a
+//! 4096-long accept queue, so a burst of connects is not dropped (see `support/echo.rs`).
 
 use std::io::Write;
-use std::net::TcpListener;
 use std::process::ExitCode;
 
 #[path = "support/echo.rs"]
@@ -46,7 +45,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let listener = match TcpListener::bind(&options.addr) {
+    let listener = match echo::listen(&options.addr) {
         Ok(listener) => listener,
         Err(e) => {
             eprintln!("echo_server: cannot listen on {}: {e}", options.addr);

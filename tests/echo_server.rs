@@ -6,7 +6,7 @@
 //! `tests/examples.rs`, on the real binary. Scale: the ignored test at the end.)
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
@@ -27,7 +27,7 @@ const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// An in-process server with these limits and this thread starter; its events on the channel.
 fn server_with(limits: Limits, spawn: Box<echo::Spawn>) -> (SocketAddr, Receiver<Event>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let listener = echo::listen("127.0.0.1:0").expect("bind loopback");
     let addr = listener.local_addr().unwrap();
     let (events, rx) = mpsc::channel();
     thread::spawn(move || {
@@ -329,6 +329,27 @@ fn buffers_grown_by_a_large_frame_are_released_when_idle() {
     assert!(bytes >= 4 << 20, "{bytes} bytes released");
     // And the connection goes on with small buffers.
     round_trip(&mut stream, b"small again");
+}
+
+#[test]
+fn a_burst_of_connects_waits_in_the_accept_queue_rather_than_being_dropped() {
+    // std's `TcpListener::bind` queues 128: the 130th connect to a listener that is not
+    // accepting yet gets its SYN dropped, and never completes while nothing is accepted.
+    let listener = echo::listen("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let queued: Vec<TcpStream> = (0..1000)
+        .map(|i| {
+            TcpStream::connect_timeout(&addr, TIMEOUT).unwrap_or_else(|e| {
+                panic!(
+                    "connect {i} with none accepted yet: {e} (is net.core.somaxconn below 1000?)"
+                )
+            })
+        })
+        .collect();
+    // Every one of them is then served.
+    listener.set_nonblocking(true).unwrap();
+    let accepted = std::iter::from_fn(|| listener.accept().ok()).count();
+    assert_eq!(accepted, queued.len());
 }
 
 #[test]
