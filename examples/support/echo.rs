@@ -283,6 +283,14 @@ impl fmt::Display for Stalled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Stalled::Silent => write!(f, "silent"),
+            Stalled::MidFrame(DecodeError::TruncatedHeader { buffered, needed }) => write!(
+                f,
+                "stalled inside a header ({buffered} bytes buffered, at least {needed} needed)"
+            ),
+            Stalled::MidFrame(DecodeError::TruncatedFrame { buffered, expected }) => write!(
+                f,
+                "stalled inside a frame ({buffered} bytes buffered of {expected} expected)"
+            ),
             Stalled::MidFrame(error) => write!(f, "stalled mid-frame ({error})"),
             Stalled::NotReading { pending } => {
                 write!(f, "not reading its echoes ({pending} bytes unsent)")
