@@ -410,7 +410,10 @@ impl<M, S, E, C, R> Checker<M, S, E, C, R> {
     /// for tokio-util's `LinesCodec::new_with_max_length`; an oversize frame under lenframe's
     /// `OversizePolicy::Skip`). Errors no longer end a run.
     ///
-    /// ```
+    /// With feature `tokio` too:
+    ///
+    #[cfg_attr(feature = "tokio", doc = "```")]
+    #[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
     /// use bytes::{BufMut, BytesMut};
     /// use lenframe::testkit::{Checker, TokioDecoder, Truncation};
     /// use tokio_util::codec::LinesCodec;
