@@ -65,20 +65,22 @@ use std::cell::RefCell;
 use std::fmt;
 use std::path::PathBuf;
 
-use bytes::BytesMut;
 use proptest::collection::vec;
 use proptest::strategy::{BoxedStrategy, Strategy};
 
 use crate::testkit::case::Plan;
-use crate::testkit::encode::{Encode, EncodeContext};
-use crate::testkit::oracle::{judge, judge_truncated, Expect};
-use crate::testkit::shape::{IntoSubject, Item, Log, LogRules, Run, RunSpec, Subject};
+use crate::testkit::encode::Encode;
+use crate::testkit::shape::{IntoSubject, Subject};
 
+mod compare;
 mod engine;
+mod examine;
 mod fuzz;
 pub(crate) mod report;
 mod stream;
 
+pub use compare::{Compare, CompareWith, Debugged, Equal, Render, RenderWith};
+use examine::{Examined, Prefixes};
 pub use report::{CheckFailure, Decoded, Ending, Fault, Violation};
 pub use stream::{StreamCheck, StreamFailure};
 
@@ -112,61 +114,6 @@ pub enum Truncation {
     /// (whatever it is): for protocols whose last message may end with the stream, as
     /// tokio-util's `LinesCodec` returns a last line without its newline.
     AllowRest,
-}
-
-/// How the checker compares an encoded message with a decoded one: [`Equal`] (`PartialEq`),
-/// or a function ([`Checker::compare`]).
-pub trait Compare<M, T> {
-    /// Whether `decoded` is `expected`.
-    fn same(&self, expected: &M, decoded: &T) -> bool;
-}
-
-/// Compares with `PartialEq`: `expected == decoded` (the two types may differ, as `Bytes` and
-/// `BytesMut` do).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Equal;
-
-impl<M: PartialEq<T>, T> Compare<M, T> for Equal {
-    fn same(&self, expected: &M, decoded: &T) -> bool {
-        expected == decoded
-    }
-}
-
-/// Compares with a function: see [`Checker::compare`].
-#[derive(Clone, Copy, Debug)]
-pub struct CompareWith<F>(F);
-
-impl<M, T, F: Fn(&M, &T) -> bool> Compare<M, T> for CompareWith<F> {
-    fn same(&self, expected: &M, decoded: &T) -> bool {
-        (self.0)(expected, decoded)
-    }
-}
-
-/// How the checker shows a decoded message in a report: [`Debugged`] (`{:?}`), or a function
-/// ([`Checker::render`]).
-pub trait Render<T> {
-    /// `decoded`, for a report.
-    fn render(&self, decoded: &T) -> String;
-}
-
-/// Shows with `Debug`.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Debugged;
-
-impl<T: fmt::Debug> Render<T> for Debugged {
-    fn render(&self, decoded: &T) -> String {
-        format!("{decoded:?}")
-    }
-}
-
-/// Shows with a function: see [`Checker::render`].
-#[derive(Clone, Copy, Debug)]
-pub struct RenderWith<F>(F);
-
-impl<T, F: Fn(&T) -> String> Render<T> for RenderWith<F> {
-    fn render(&self, decoded: &T) -> String {
-        (self.0)(decoded)
-    }
 }
 
 /// Where the messages of a case come from.
@@ -519,31 +466,6 @@ impl<M, S, E, C, R> Checker<M, S, E, C, R> {
     }
 }
 
-/// Which truncation points a check visits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Prefixes {
-    /// Many: the start of each message, its first bytes, its middle and its last byte.
-    Many,
-    /// The plan's one (a fuzz input's).
-    Planned,
-}
-
-/// One case examined: the stream, the runs, and what broke first.
-struct Examined<T> {
-    wire: Vec<u8>,
-    ends: Vec<usize>,
-    cuts: Vec<usize>,
-    one_piece: Run<T>,
-    chunked: Run<T>,
-    failing: Option<(String, Run<T>)>,
-    violation: Option<Violation>,
-}
-
-/// Truncation points visited per message (besides its last byte and its middle).
-const TRUNCATE_HEAD: usize = 8;
-/// Most truncation points per case.
-const TRUNCATE_MOST: usize = 96;
-
 impl<M, S, E, C, R> Checker<M, S, E, C, R>
 where
     M: fmt::Debug,
@@ -609,188 +531,6 @@ where
         }
     }
 
-    /// The rules runs over `ends` are logged with.
-    fn rules<'a>(&'a self, ends: &'a [usize]) -> LogRules<'a> {
-        LogRules {
-            ends,
-            limit: ends.len() + 1,
-            recover: self.options.errors_on.is_some(),
-            lookahead: self.options.lookahead,
-            capacity_bound: self.options.capacity_bound.as_deref(),
-        }
-    }
-
-    fn run_one(&self, spec: &RunSpec<'_>, rules: LogRules<'_>) -> Run<S::Message> {
-        let mut log = Log::new(rules);
-        self.subject.run(spec, &mut log);
-        log.into_run()
-    }
-
-    /// Encodes `messages` and runs every check of the case; `Err` when the encoder fails.
-    fn examine(
-        &self,
-        messages: &[M],
-        plan: &Plan,
-        prefixes: Prefixes,
-    ) -> Result<Examined<S::Message>, String> {
-        let mut wire = BytesMut::new();
-        let mut ends = Vec::with_capacity(messages.len());
-        {
-            let mut encoder = self.encoder.borrow_mut();
-            encoder.start();
-            let mut cx = EncodeContext::new(plan.seed);
-            for message in messages {
-                encoder.encode(message, &mut wire, &mut cx)?;
-                ends.push(wire.len());
-            }
-        }
-        let wire = wire.to_vec();
-        let expected: Vec<Expect<'_, M>> = messages
-            .iter()
-            .map(|m| match &self.options.errors_on {
-                Some(errors_on) if errors_on(m) => Expect::Error,
-                _ => Expect::Message(m),
-            })
-            .collect();
-        let same = |e: &M, d: &S::Message| self.compare.same(e, d);
-        let rules = self.rules(&ends);
-        let interrupt_every = if self.options.interrupts {
-            plan.interrupt_every
-        } else {
-            0
-        };
-
-        let whole = [wire.len()];
-        let one_chunk: &[usize] = if wire.is_empty() { &[] } else { &whole };
-        let one_piece = self.run_one(
-            &RunSpec {
-                stream: &wire,
-                chunks: one_chunk,
-                interrupt_every: 0,
-                junk: 0,
-            },
-            rules,
-        );
-        let chunks = plan.chunking.chunk_lengths(wire.len());
-        let cuts = plan.chunking.cuts(wire.len());
-        let chunked_spec = RunSpec {
-            stream: &wire,
-            chunks: &chunks,
-            interrupt_every,
-            junk: 0,
-        };
-        let chunked = self.run_one(&chunked_spec, rules);
-        let mut examined = Examined {
-            violation: None,
-            failing: None,
-            one_piece,
-            chunked,
-            cuts,
-            ends: Vec::new(),
-            wire: Vec::new(),
-        };
-        examined.violation = judge(&expected, &examined.one_piece, &same)
-            .map(Violation::OnePiece)
-            .or_else(|| judge(&expected, &examined.chunked, &same).map(Violation::Chunked));
-
-        if examined.violation.is_none() && plan.junk > 0 && self.subject.takes_junk() {
-            let junk = self.run_one(
-                &RunSpec {
-                    junk: plan.junk,
-                    ..chunked_spec
-                },
-                rules,
-            );
-            if let Some(fault) = judge(&expected, &junk, &same) {
-                examined.violation = Some(Violation::Junk(fault));
-                examined.failing = Some((format!("with {} bytes of junk first", plan.junk), junk));
-            }
-        }
-
-        if examined.violation.is_none() && self.options.truncation != Truncation::Off {
-            for at in truncation_points(&ends, plan, prefixes) {
-                let k = ends.partition_point(|&end| end <= at);
-                let chunks = plan.chunking.chunk_lengths(at);
-                let run = self.run_one(
-                    &RunSpec {
-                        stream: &wire[..at],
-                        chunks: &chunks,
-                        interrupt_every,
-                        junk: 0,
-                    },
-                    // One item past those before the cut: the oracle judges what the cut
-                    // message came out as.
-                    LogRules {
-                        limit: k + 2,
-                        ..self.rules(&ends[..k])
-                    },
-                );
-                if let Some(fault) =
-                    judge_truncated(&expected[..k], &run, &same, self.options.truncation)
-                {
-                    examined.violation = Some(Violation::Truncated { at, fault });
-                    examined.failing = Some((format!("cut short at byte {at}, in chunks"), run));
-                    break;
-                }
-            }
-        }
-        examined.wire = wire;
-        examined.ends = ends;
-        Ok(examined)
-    }
-
-    /// The report of a failing case.
-    fn failure(
-        &self,
-        messages: Vec<M>,
-        plan: &Plan,
-        examined: Examined<S::Message>,
-        case: usize,
-        shrink_steps: usize,
-        input: Option<Vec<u8>>,
-    ) -> CheckFailure<M> {
-        let junk = match examined.violation {
-            Some(Violation::Junk(_)) => plan.junk,
-            _ => 0,
-        };
-        CheckFailure {
-            violation: examined.violation.unwrap_or(Violation::NotRepeatable {
-                reason: "no failure".to_owned(),
-            }),
-            one_piece: self.decoded("in one piece", &examined.one_piece),
-            chunked: self.decoded("in chunks", &examined.chunked),
-            failing: examined
-                .failing
-                .as_ref()
-                .map(|(name, run)| self.decoded(name, run)),
-            messages,
-            wire: examined.wire,
-            ends: examined.ends,
-            cuts: examined.cuts,
-            junk,
-            case,
-            shrink_steps,
-            input,
-            recorded: None,
-        }
-    }
-
-    fn decoded(&self, name: &str, run: &Run<S::Message>) -> Decoded {
-        Decoded {
-            run: name.to_owned(),
-            messages: run
-                .items
-                .iter()
-                .map(|item| match item {
-                    Item::Message(m) => report::shorten(self.render.render(m)),
-                    Item::Error(e) => report::shorten(format!("error: {}", e.shown())),
-                })
-                .collect(),
-            ending: run.ending.shown(),
-            leftover: run.leftover,
-        }
-    }
-
     /// Runs the check: `Ok` when every case passed, else the smallest failing case found.
     ///
     /// ```
@@ -847,40 +587,6 @@ where
     {
         if let Err(failure) = self.run() {
             panic!("{failure}");
-        }
-    }
-}
-
-/// The stream positions a truncation run stops at: inside a message, never at a boundary.
-fn truncation_points(ends: &[usize], plan: &Plan, prefixes: Prefixes) -> Vec<usize> {
-    let Some(&len) = ends.last() else {
-        return Vec::new();
-    };
-    let inside = |at: usize| at > 0 && at < len && ends.binary_search(&at).is_err();
-    match prefixes {
-        Prefixes::Planned => plan
-            .truncate
-            .map(|t| t % len)
-            .filter(|&at| inside(at))
-            .into_iter()
-            .collect(),
-        Prefixes::Many => {
-            let mut points = Vec::new();
-            let mut start = 0;
-            for &end in ends {
-                points.extend((start + 1..end).take(TRUNCATE_HEAD));
-                points.push((start + end) / 2);
-                points.push(end.saturating_sub(1));
-                start = end;
-            }
-            points.retain(|&at| inside(at));
-            points.sort_unstable();
-            points.dedup();
-            if points.len() > TRUNCATE_MOST {
-                let step = points.len().div_ceil(TRUNCATE_MOST);
-                points = points.into_iter().step_by(step).collect();
-            }
-            points
         }
     }
 }
