@@ -115,7 +115,17 @@ where
             continue;
         }
         let first = usize::try_from(attempt).unwrap_or(usize::MAX);
-        let mut input = plan.to_bytes();
+        // The property engine cuts every case short at many points; the fuzz format names one.
+        // A failure found at one of them is recorded with it, or its input would pass.
+        let truncate = match examined.violation {
+            Some(Violation::Truncated { at, .. }) => Some(at),
+            _ => plan.truncate,
+        };
+        let mut input = Plan {
+            truncate,
+            ..plan.clone()
+        }
+        .to_bytes();
         input.extend_from_slice(&message_runner.rng().bytes_used());
         let recorded = record(checker, &input);
         // A failure that also shows with a cut after every byte shrinks with that plan: every

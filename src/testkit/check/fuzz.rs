@@ -133,11 +133,12 @@ where
             .filter_map(|entry| entry.ok().map(|entry| entry.path()))
             .filter(|path| path.is_file())
             .collect();
-        let finding = |path: &PathBuf| {
+        // Sorted by (not a finding, name): findings first, each group in name order.
+        let not_a_finding = |path: &PathBuf| {
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
             !FINDINGS.iter().any(|prefix| name.starts_with(prefix))
         };
-        files.sort_by(|a, b| (finding(a), a).cmp(&(finding(b), b)));
+        files.sort_by(|a, b| (not_a_finding(a), a).cmp(&(not_a_finding(b), b)));
         assert!(
             !files.is_empty(),
             "{} holds no input: commit at least one (a seed)",

@@ -1,0 +1,380 @@
+//! Every way to run the testkit's checker reports a planted bug and passes its correct twin:
+//! `assert` and `run`; one given case (`check_case`, `check_plan`); the fuzz engine
+//! (`check_input`, `fuzz`, `replay`), fed the input a property failure was recorded as; messages
+//! from a strategy, from `Arbitrary`, and through a fallible encoder.
+
+use std::cell::RefCell;
+use std::fs;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use bytes::{Buf, BufMut, BytesMut};
+use lenframe::testkit::{
+    fallible, stateful, Checker, Chunking, Decode, Encode, Plan, Subject, Truncation, Violation,
+    MAX_MESSAGES,
+};
+use proptest::collection::vec;
+use proptest::prelude::*;
+
+/// One length byte, then the body. With `whole_reads` (the planted bug), once the length byte is
+/// in, the body is whatever has arrived: a decoder that assumes a read holds a whole message.
+fn tiny(whole_reads: bool) -> impl FnMut(&mut BytesMut) -> Result<Option<Vec<u8>>, ()> {
+    move |buf| {
+        let Some(&len) = buf.first() else {
+            return Ok(None);
+        };
+        let len = usize::from(len);
+        if buf.len() <= len && !whole_reads {
+            return Ok(None);
+        }
+        buf.advance(1);
+        let body = buf.split_to(len.min(buf.len()));
+        Ok(Some(body.to_vec()))
+    }
+}
+
+fn encode(msg: &Vec<u8>, dst: &mut BytesMut) {
+    dst.put_u8(u8::try_from(msg.len()).expect("messages under 256 bytes"));
+    dst.put_slice(msg);
+}
+
+fn message() -> impl Strategy<Value = Vec<u8>> {
+    vec(any::<u8>(), 0..8)
+}
+
+fn checker(
+    whole_reads: bool,
+) -> Checker<Vec<u8>, impl Subject<Message = Vec<u8>>, impl Encode<Vec<u8>>> {
+    Checker::new(move || tiny(whole_reads), encode, message())
+}
+
+/// A folder of its own under the system's temporary folder, empty.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "lenframe-entry-points-{}-{name}",
+        std::process::id()
+    ));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("a scratch folder");
+    dir
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_default()
+}
+
+#[test]
+fn assert_panics_with_the_report_of_run_and_passes_the_twin() {
+    checker(false).assert();
+    let payload = panic::catch_unwind(AssertUnwindSafe(|| checker(true).assert()))
+        .expect_err("assert must panic on the planted bug");
+    let failure = checker(true).run().expect_err("run must report it too");
+    assert_eq!(panic_text(payload.as_ref()), failure.to_string());
+}
+
+#[test]
+fn check_case_fails_on_the_one_cut_that_breaks_the_decoder() {
+    // Truncation off: only the cut can break this decoder.
+    let buggy = checker(true).truncation(Truncation::Off);
+    let message = vec![7, 8, 9];
+    assert!(buggy.check_case(&[message.clone()], &[]).is_ok());
+    let failure = buggy
+        .check_case(&[message.clone()], &[1])
+        .expect_err("a cut between header and body breaks it");
+    assert!(
+        matches!(failure.violation, Violation::Chunked(_)),
+        "{failure}"
+    );
+    assert_eq!(failure.cuts, [1]);
+    assert_eq!(failure.messages, [message.clone()]);
+    assert_eq!(failure.wire, [3, 7, 8, 9]);
+    assert_eq!(failure.case, 0);
+    assert!(checker(false).check_case(&[message], &[1]).is_ok());
+}
+
+#[test]
+fn check_plan_fails_on_a_plan_that_breaks_the_decoder() {
+    let buggy = checker(true).truncation(Truncation::Off);
+    let messages = [vec![1, 2], vec![3]];
+    let every_byte = Plan {
+        chunking: Chunking::EVERY_BYTE,
+        ..Plan::default()
+    };
+    assert!(buggy.check_plan(&messages, &Plan::default()).is_ok());
+    let failure = buggy
+        .check_plan(&messages, &every_byte)
+        .expect_err("byte by byte breaks it");
+    assert!(
+        matches!(failure.violation, Violation::Chunked(_)),
+        "{failure}"
+    );
+    assert!(checker(false).check_plan(&messages, &every_byte).is_ok());
+}
+
+/// The planted bug of the truncation oracle: at the end of the stream, whatever is buffered is
+/// returned as a last message, even the start of a cut one. Whole streams decode right.
+struct RestAtEof<const BUG: bool>;
+
+impl<const BUG: bool> Decode for RestAtEof<BUG> {
+    type Message = Vec<u8>;
+    type Error = ();
+
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<u8>>, ()> {
+        tiny(false)(buf)
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<u8>>, ()> {
+        match self.decode(buf)? {
+            None if BUG && !buf.is_empty() => Ok(Some(buf.split().to_vec())),
+            decoded => Ok(decoded),
+        }
+    }
+}
+
+#[test]
+fn a_recorded_property_failure_fails_again_under_the_fuzz_engine() {
+    // Two planted bugs: one caught by a cut, one only by a stream cut short (the oracle the
+    // fuzz format names a truncation point for).
+    let dir = scratch("recorded");
+    let cut = checker(true).record_failures(&dir).run().unwrap_err();
+    let short = Checker::new(|| RestAtEof::<true>, encode, message())
+        .record_failures(&dir)
+        .run()
+        .unwrap_err();
+    assert!(
+        matches!(short.violation, Violation::Truncated { .. }),
+        "{short}"
+    );
+    for failure in [&cut, &short] {
+        let path = failure
+            .recorded
+            .clone()
+            .expect("the failing input is written");
+        assert!(path.starts_with(&dir));
+        let name = path.file_name().unwrap().to_str().unwrap();
+        assert!(name.starts_with("proptest-"), "{name}");
+        assert!(failure.to_string().contains(name));
+        let input = fs::read(&path).unwrap();
+        assert_eq!(Some(&input), failure.input.as_ref());
+    }
+    // A failure in a stream cut short is recorded with its truncation point, which the fuzz
+    // format holds (the property engine visits many; the fuzz engine the one it is given).
+    let (plan, _) = Plan::parse(short.input.as_ref().unwrap());
+    assert!(plan.truncate.is_some(), "{plan:?}");
+
+    let cut_input = cut.input.clone().unwrap();
+    let again = checker(true).check_input(&cut_input).unwrap_err();
+    assert_eq!(again.input.as_ref(), Some(&cut_input));
+    assert!(checker(false).check_input(&cut_input).is_ok());
+
+    let short_input = short.input.clone().unwrap();
+    let again = Checker::new(|| RestAtEof::<true>, encode, message())
+        .check_input(&short_input)
+        .unwrap_err();
+    assert!(
+        matches!(again.violation, Violation::Truncated { .. }),
+        "{again}"
+    );
+    assert!(Checker::new(|| RestAtEof::<false>, encode, message())
+        .check_input(&short_input)
+        .is_ok());
+
+    // `fuzz` is `check_input` that panics with the report.
+    let payload = panic::catch_unwind(AssertUnwindSafe(|| checker(true).fuzz(&cut_input)))
+        .expect_err("fuzz must panic on a failing input");
+    let report = checker(true)
+        .check_input(&cut_input)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(panic_text(payload.as_ref()), report);
+    checker(false).fuzz(&cut_input);
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_fuzz_format_draws_the_messages_from_the_bytes_after_the_plan() {
+    // A plan that cuts after the first byte, then message bytes: the strategy draws from them,
+    // so some input of a few bytes must mean a case that fails; with no message bytes, the
+    // case is the one drawn from the pseudo-random tail alone, the same for every plan.
+    let plan = Plan {
+        chunking: Chunking::at(&[1]),
+        ..Plan::default()
+    }
+    .to_bytes();
+    let buggy = checker(true).truncation(Truncation::Off);
+    let failing = (0u8..=255)
+        .map(|b| {
+            let mut input = plan.clone();
+            input.extend_from_slice(&[b, b, b, b]);
+            input
+        })
+        .find(|input| buggy.check_input(input).is_err())
+        .expect("some message bytes mean a failing case");
+    let failure = buggy.check_input(&failing).unwrap_err();
+    assert_eq!(failure.cuts, [1]);
+    assert!(failure.messages.iter().any(|m| !m.is_empty()), "{failure}");
+    assert!(checker(false).check_input(&failing).is_ok());
+}
+
+#[test]
+fn replay_runs_findings_first_and_names_each_failing_file() {
+    let dir = scratch("replay");
+    let failing = checker(true)
+        .record_failures(scratch("replay-source"))
+        .run()
+        .unwrap_err()
+        .input
+        .unwrap();
+    // A plan with no cut and no message bytes: a case that passes either way.
+    fs::write(dir.join("a-passing"), Plan::default().to_bytes()).unwrap();
+    fs::write(dir.join("b-failing"), &failing).unwrap();
+    fs::write(dir.join("crash-failing"), &failing).unwrap();
+    assert_eq!(checker(false).replay(&dir), 3);
+
+    let payload = panic::catch_unwind(AssertUnwindSafe(|| checker(true).replay(&dir)))
+        .expect_err("replay must fail on the failing files");
+    let text = panic_text(payload.as_ref());
+    assert!(text.starts_with("2 of 3 inputs in "), "{text}");
+    let crash = text
+        .find("crash-failing:")
+        .expect("the crash file is named");
+    let other = text.find("b-failing:").expect("the other file is named");
+    assert!(crash < other, "crash files come first:\n{text}");
+    assert!(!text.contains("a-passing"), "{text}");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn replay_of_a_folder_with_no_input_fails() {
+    let dir = scratch("empty");
+    let payload = panic::catch_unwind(AssertUnwindSafe(|| checker(false).replay(&dir)))
+        .expect_err("a replay that runs nothing must fail");
+    assert!(panic_text(payload.as_ref()).contains("holds no input"));
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[derive(Clone, Debug, PartialEq, arbitrary::Arbitrary)]
+enum Command {
+    Ping,
+    Set(u8, u16),
+}
+
+fn encode_command(command: &Command, dst: &mut BytesMut) {
+    match command {
+        Command::Ping => dst.put_u8(0),
+        Command::Set(key, value) => {
+            dst.put_u8(1);
+            dst.put_u8(*key);
+            dst.put_u16(*value);
+        }
+    }
+}
+
+/// With `whole_reads` (the planted bug), a `Set` is taken as soon as its tag is in.
+fn decode_command(whole_reads: bool) -> impl FnMut(&mut BytesMut) -> Result<Option<Command>, u8> {
+    move |buf| match buf.first() {
+        None => Ok(None),
+        Some(0) => {
+            buf.advance(1);
+            Ok(Some(Command::Ping))
+        }
+        Some(1) if buf.len() < 4 && !whole_reads => Ok(None),
+        Some(1) => {
+            let mut body = [0; 4];
+            let n = buf.len().min(4);
+            body[..n].copy_from_slice(&buf[..n]);
+            buf.advance(n);
+            Ok(Some(Command::Set(
+                body[1],
+                u16::from_be_bytes([body[2], body[3]]),
+            )))
+        }
+        Some(&other) => Err(other),
+    }
+}
+
+/// A checker of `Arbitrary` commands that counts the messages of each case (the encoder is
+/// made anew for each stream: one count per stream encoded).
+fn arbitrary_checker(
+    whole_reads: bool,
+    counts: Rc<RefCell<Vec<usize>>>,
+) -> Checker<Command, impl Subject<Message = Command>, impl Encode<Command>> {
+    let encode = stateful(move || {
+        counts.borrow_mut().push(0);
+        let counts = Rc::clone(&counts);
+        move |command: &Command, dst: &mut BytesMut| {
+            *counts.borrow_mut().last_mut().unwrap() += 1;
+            encode_command(command, dst);
+        }
+    });
+    Checker::arbitrary(move || decode_command(whole_reads), encode)
+}
+
+#[test]
+fn arbitrary_messages_catch_a_planted_bug_within_the_message_limits() {
+    let counts = Rc::new(RefCell::new(Vec::new()));
+    arbitrary_checker(false, Rc::clone(&counts))
+        .run()
+        .expect("the twin passes");
+    let most = counts.borrow().iter().copied().max().unwrap();
+    assert_eq!(most, MAX_MESSAGES, "cases of up to MAX_MESSAGES messages");
+
+    let failure = arbitrary_checker(true, Rc::new(RefCell::new(Vec::new())))
+        .run()
+        .expect_err("the planted bug must be caught");
+    assert!(failure
+        .messages
+        .iter()
+        .any(|c| matches!(c, Command::Set(..))));
+
+    // From a fuzz input, up to 64 messages: bytes for 100 `Ping`s (4 bytes each, the
+    // variant's index) make 64.
+    let counts = Rc::new(RefCell::new(Vec::new()));
+    let mut input = Plan::default().to_bytes();
+    input.extend_from_slice(&[0; 400]);
+    arbitrary_checker(false, Rc::clone(&counts))
+        .check_input(&input)
+        .expect("the twin passes");
+    assert_eq!(counts.borrow().first(), Some(&64));
+}
+
+#[test]
+fn a_fallible_encoder_skips_what_it_cannot_encode() {
+    // The encoder refuses messages over 4 bytes and writes nothing for them: those cases are
+    // skipped, not counted as a decoder that lost a message. The rest are checked.
+    let skipped = Rc::new(RefCell::new(0));
+    let refusals = Rc::clone(&skipped);
+    let refusing = fallible(move |msg: &Vec<u8>, dst: &mut BytesMut| {
+        if msg.len() > 4 {
+            *refusals.borrow_mut() += 1;
+            return Err("too long");
+        }
+        encode(msg, dst);
+        Ok(())
+    });
+    Checker::new(|| tiny(false), refusing, message())
+        .run()
+        .unwrap();
+    assert!(*skipped.borrow() > 0, "some messages were refused");
+
+    let accepting = fallible(|msg: &Vec<u8>, dst: &mut BytesMut| {
+        encode(msg, dst);
+        Ok::<(), ()>(())
+    });
+    assert!(Checker::new(|| tiny(true), accepting, message())
+        .run()
+        .is_err());
+}
+
+#[test]
+fn a_checker_shows_its_settings() {
+    let shown = format!("{:?}", checker(false).cases(7).seed(3));
+    assert!(shown.starts_with("Checker {"), "{shown}");
+    assert!(shown.contains("cases: Some(7)"), "{shown}");
+    assert!(shown.contains("seed: Some(3)"), "{shown}");
+}
