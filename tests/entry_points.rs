@@ -166,6 +166,9 @@ fn a_recorded_property_failure_fails_again_under_the_fuzz_engine() {
     // format holds (the property engine visits many; the fuzz engine the one it is given).
     let (plan, _) = Plan::parse(short.input.as_ref().unwrap());
     assert!(plan.truncate.is_some(), "{plan:?}");
+    // Names follow content: another input, another file.
+    assert_ne!(cut.input, short.input);
+    assert_ne!(cut.recorded, short.recorded);
 
     let cut_input = cut.input.clone().unwrap();
     let again = checker(true).check_input(&cut_input).unwrap_err();

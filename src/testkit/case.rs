@@ -319,6 +319,36 @@ mod tests {
     use proptest::test_runner::TestRunner;
 
     #[test]
+    fn what_the_format_cannot_hold_is_clamped() {
+        let plan = Plan {
+            chunking: Chunking {
+                lengths: vec![70_000; 20],
+                then_every: 300,
+            },
+            interrupt_every: 40,
+            truncate: Some(100_000),
+            junk: 1000,
+            seed: 5,
+        };
+        let bytes = plan.to_bytes();
+        let (parsed, rest) = Plan::parse(&bytes);
+        assert!(rest.is_empty());
+        assert_eq!(
+            parsed,
+            Plan {
+                chunking: Chunking {
+                    lengths: vec![65_535; MAX_CHUNK_LENGTHS],
+                    then_every: 255,
+                },
+                interrupt_every: 15,
+                truncate: Some(65_534),
+                junk: 255,
+                seed: 5,
+            }
+        );
+    }
+
+    #[test]
     fn a_plan_survives_its_bytes() {
         let mut runner = TestRunner::deterministic();
         for _ in 0..500 {

@@ -254,3 +254,43 @@ pub fn feed_borrowed_each(
     });
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_buffer_starts_with_framed_reads_room_or_the_streams_length() {
+        let first_capacity = |len: usize| {
+            let stream = vec![0; len];
+            let mut first = None;
+            feed(&stream, &[1], |buf, _, _| {
+                first.get_or_insert(buf.capacity());
+                Step::Stop
+            });
+            first.expect("one call at least")
+        };
+        assert_eq!(first_capacity(5000), 5000);
+        assert_eq!(first_capacity(20_000), INITIAL_CAPACITY);
+    }
+
+    #[test]
+    fn checked_decode_allows_twice_the_bytes_and_read_ahead_and_no_more() {
+        // A buffer handed in with spare room: the codec leaves it as it is, so the capacity
+        // after the call is the one given; the bound decides.
+        let call = |capacity: usize| {
+            std::panic::catch_unwind(move || {
+                let mut buf = BytesMut::with_capacity(capacity);
+                buf.extend_from_slice(&[0, 0, 0, 9, 1]);
+                checked_decode(&mut Codec::new(), &mut buf, false)
+            })
+        };
+        let bound = capacity_bound(5);
+        assert_eq!(bound, 2 * (5 + crate::MAX_READ_AHEAD));
+        assert!(matches!(call(bound), Ok(Ok(None))));
+        assert!(
+            call(bound + 4096).is_err(),
+            "past the bound, the check panics"
+        );
+    }
+}
