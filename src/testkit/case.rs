@@ -94,7 +94,13 @@ impl Chunking {
     /// The chunk lengths for a stream of `len` bytes, in order; none for an empty stream.
     #[must_use]
     pub fn chunk_lengths(&self, len: usize) -> Vec<usize> {
-        let mut out = Vec::new();
+        // At most: every listed length, then the rest in `then_every`s (allocated once: a
+        // stream cut after every byte has as many chunks as bytes).
+        let most = match self.then_every {
+            0 => self.lengths.len() + 1,
+            every => self.lengths.len() + len.div_ceil(every),
+        };
+        let mut out = Vec::with_capacity(most.min(len));
         let mut left = len;
         for &length in &self.lengths {
             if left == 0 {
