@@ -6,12 +6,12 @@ use std::fmt;
 
 use bytes::BytesMut;
 
-use super::report::{self, CheckFailure, Decoded, Violation};
+use super::report::{CheckFailure, Decoded, Violation};
 use super::{Checker, Compare, Render, Truncation};
 use crate::testkit::case::Plan;
 use crate::testkit::encode::{Encode, EncodeContext};
 use crate::testkit::oracle::{judge, judge_truncated, Expect};
-use crate::testkit::shape::{Item, Log, LogRules, Run, RunSpec, Subject};
+use crate::testkit::shape::{Log, LogRules, Run, RunSpec, Subject};
 
 /// Which truncation points a check visits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -213,19 +213,7 @@ where
     }
 
     fn decoded(&self, name: &str, run: &Run<S::Message>) -> Decoded {
-        Decoded {
-            run: name.to_owned(),
-            messages: run
-                .items
-                .iter()
-                .map(|item| match item {
-                    Item::Message(m) => report::shorten(self.render.render(m)),
-                    Item::Error(e) => report::shorten(format!("error: {}", e.shown())),
-                })
-                .collect(),
-            ending: run.ending.shown(),
-            leftover: run.leftover,
-        }
+        Decoded::of(name, run, &self.render)
     }
 }
 

@@ -4,8 +4,10 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use super::Render;
 use crate::testkit::case::Chunking;
 pub use crate::testkit::shape::Ending;
+use crate::testkit::shape::{Item, Run};
 #[cfg(doc)]
 use crate::testkit::Checker;
 
@@ -23,6 +25,25 @@ pub struct Decoded {
     pub ending: Ending,
     /// Bytes left in the decoder's buffer when the run ended (for readers: bytes never read).
     pub leftover: usize,
+}
+
+impl Decoded {
+    /// The run `name` as a report shows it, its messages shown by `render`.
+    pub(crate) fn of<T>(name: &str, run: &Run<T>, render: &impl Render<T>) -> Decoded {
+        Decoded {
+            run: name.to_owned(),
+            messages: run
+                .items
+                .iter()
+                .map(|item| match item {
+                    Item::Message(m) => shorten(render.render(m)),
+                    Item::Error(e) => shorten(format!("error: {}", e.shown())),
+                })
+                .collect(),
+            ending: run.ending.shown(),
+            leftover: run.leftover,
+        }
+    }
 }
 
 impl fmt::Display for Decoded {

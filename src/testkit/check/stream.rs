@@ -6,11 +6,10 @@
 
 use std::fmt;
 
-use super::report;
 use super::{Debugged, Decoded, Fault, Render, RenderWith};
 use crate::testkit::case::{Chunking, Plan};
 use crate::testkit::oracle::judge_stream;
-use crate::testkit::shape::{IntoSubject, Item, Log, LogRules, Run, RunError, RunSpec, Subject};
+use crate::testkit::shape::{IntoSubject, Log, LogRules, Run, RunError, RunSpec, Subject};
 
 /// Checks a decoder on any bytes (a fuzzer's, a capture from a hostile peer): nothing says what
 /// it must return, but it must return the same whatever the cut. It decodes the bytes in one
@@ -210,18 +209,6 @@ where
     }
 
     fn decoded(&self, name: &str, run: &Run<S::Message>) -> Decoded {
-        Decoded {
-            run: name.to_owned(),
-            messages: run
-                .items
-                .iter()
-                .map(|item| match item {
-                    Item::Message(m) => report::shorten(self.render.render(m)),
-                    Item::Error(e) => report::shorten(format!("error: {}", e.shown())),
-                })
-                .collect(),
-            ending: run.ending.shown(),
-            leftover: run.leftover,
-        }
+        Decoded::of(name, run, &self.render)
     }
 }
