@@ -1,6 +1,8 @@
 //! Each oracle of the testkit's checker has teeth: a planted bug for each, caught with the
 //! checker's default settings (256 cases from the default seed; the oracle's own switch where it
-//! is opt-in), and next to it the bug's correct twin, which passes the same check. Plus a
+//! is opt-in), and next to it the bug's correct twin, which passes the same check. Liveness has
+//! three (a stall under `FramedRead`, a reader that fills blocks, one that spins at the end of
+//! the stream), and a slice parser that breaks its own contract is named as such. Plus a
 //! failure that needs exactly one cut, shrunk to that cut within the default shrink budget.
 
 use std::io::Cursor;
@@ -273,6 +275,53 @@ fn junk_passes_the_same_parser_that_reads_from_its_position() {
     Checker::new(parse, encode_u16, vec(any::<u8>(), 0..16)).assert();
 }
 
+// ---- a parser's contract ------------------------------------------------------------------
+
+/// A slice parser of `\n`-terminated lines that says how many bytes its line used: with `bug`,
+/// two for the terminator, as if it were `\r\n`, so the line claims a byte it was not given.
+fn newline_parser(bug: bool) -> impl Fn(&[u8]) -> Option<(Vec<u8>, usize)> {
+    move |input| {
+        let end = input.iter().position(|&b| b == b'\n')?;
+        let terminator = if bug { 2 } else { 1 };
+        Some((input[..end].to_vec(), end + terminator))
+    }
+}
+
+#[allow(clippy::ptr_arg)] // an encoder of `Vec<u8>` messages takes `&Vec<u8>`
+fn encode_newline(line: &Vec<u8>, dst: &mut BytesMut) {
+    dst.put_slice(line);
+    dst.put_u8(b'\n');
+}
+
+#[test]
+fn a_parser_that_claims_bytes_it_was_not_given_is_reported_as_broken() {
+    let line = vec(b'a'..=b'z', 0..6);
+    let failure = Checker::new(
+        lenframe::testkit::parser(|| newline_parser(true)),
+        encode_newline,
+        line.clone(),
+    )
+    .run()
+    .expect_err("the planted bug must be caught");
+    assert_eq!(
+        failure.violation,
+        Violation::OnePiece(Fault::Broken { index: 0 }),
+        "{failure}"
+    );
+    assert!(
+        failure
+            .to_string()
+            .contains("the parser said its message used 2 bytes of an input of 1"),
+        "{failure}"
+    );
+    Checker::new(
+        lenframe::testkit::parser(|| newline_parser(false)),
+        encode_newline,
+        line,
+    )
+    .assert();
+}
+
 // ---- liveness under FramedRead ------------------------------------------------------------
 
 /// A tokio decoder that returns at most one frame per read: after a frame it says "no frame"
@@ -341,20 +390,24 @@ fn liveness_passes_the_same_decoder_that_decodes_what_is_buffered() {
 
 // ---- liveness of a reader ----------------------------------------------------------------
 
-/// A decoder that reads from a `std::io::Read`: with `fill_blocks` (the bug), it reads until it
-/// has a whole 64-byte block before it parses, so a short message waits for bytes that a peer
-/// waiting for the answer never sends; without, it reads what arrived and parses it.
+/// A decoder that reads from a `std::io::Read`: once it has returned `fill_after` frames (the
+/// bug; `None`: never), it reads until it has a whole 64-byte block before it parses, so a short
+/// message waits for bytes that a peer waiting for the answer never sends; before, it reads
+/// what arrived and parses it.
 fn block_reader<R: std::io::Read>(
     mut stream: R,
-    fill_blocks: bool,
+    fill_after: Option<usize>,
 ) -> impl FnMut() -> std::io::Result<Option<Bytes>> {
     let mut codec = lenframe::Codec::new();
     let mut buf = BytesMut::new();
     let mut ended = false;
+    let mut returned = 0;
     move || loop {
         if let Some(frame) = codec.decode(&mut buf)? {
+            returned += 1;
             return Ok(Some(frame));
         }
+        let fill_blocks = fill_after.is_some_and(|after| returned >= after);
         if ended {
             return Ok(codec.decode_eof(&mut buf)?);
         }
@@ -380,7 +433,7 @@ fn block_reader<R: std::io::Read>(
 
 #[test]
 fn liveness_catches_a_reader_that_waits_to_fill_a_block() {
-    let decoder = lenframe::testkit::reader(|stream| block_reader(stream, true));
+    let decoder = lenframe::testkit::reader(|stream| block_reader(stream, Some(0)));
     let failure = Checker::new(decoder, encode, frame())
         .run()
         .expect_err("the planted bug must be caught");
@@ -399,8 +452,80 @@ fn liveness_catches_a_reader_that_waits_to_fill_a_block() {
 }
 
 #[test]
+fn liveness_names_the_first_message_a_reader_stalls_on() {
+    // Four frames of 40 bytes on the wire, one a read: the reader stalls on frame 1 (which it
+    // has whole at byte 80 and reads on) and again on frame 2 (whole at byte 120); the first
+    // stall is the one reported.
+    let decoder = lenframe::testkit::reader(|stream| block_reader(stream, Some(1)));
+    let frames: Vec<Bytes> = (0..4u8).map(|i| Bytes::from(vec![i; 36])).collect();
+    let failure = Checker::new(decoder, encode, frame())
+        .check_case(&frames, &[40, 80, 120])
+        .expect_err("the planted bug must be caught");
+    assert_eq!(
+        failure.violation,
+        Violation::Chunked(Fault::Stalled {
+            index: 1,
+            delivered: 80,
+            end: 80
+        }),
+        "{failure}"
+    );
+}
+
+#[test]
 fn liveness_passes_the_same_reader_that_parses_what_arrived() {
-    let decoder = lenframe::testkit::reader(|stream| block_reader(stream, false));
+    let decoder = lenframe::testkit::reader(|stream| block_reader(stream, None));
+    Checker::new(decoder, encode, frame()).assert();
+}
+
+/// A reader-based decoder that takes `Ok(0)` for "nothing yet" and reads again (the bug: at the
+/// end of the stream it spins for ever), or for the end (the twin).
+fn spin_at_end<R: std::io::Read>(
+    stream: R,
+    spin: bool,
+) -> impl FnMut() -> std::io::Result<Option<Bytes>> {
+    let mut reader = std::io::BufReader::new(stream);
+    move || {
+        let mut header = [0u8; 4];
+        let mut got = 0;
+        while got < 4 {
+            match std::io::Read::read(&mut reader, &mut header[got..]) {
+                Ok(0) if spin => {}
+                Ok(0) if got == 0 => return Ok(None),
+                Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let mut body = vec![0; be(&header)];
+        std::io::Read::read_exact(&mut reader, &mut body)?;
+        Ok(Some(Bytes::from(body)))
+    }
+}
+
+#[test]
+fn liveness_catches_a_reader_that_spins_at_the_end_of_the_stream() {
+    let decoder = lenframe::testkit::reader(|stream| spin_at_end(stream, true));
+    let failure = Checker::new(decoder, encode, frame())
+        .run()
+        .expect_err("the planted bug must be caught");
+    // No frame at all: the stream ends at once, and the decoder reads on.
+    assert_eq!(
+        failure.violation,
+        Violation::OnePiece(Fault::NoProgress { index: 0 }),
+        "{failure}"
+    );
+    assert!(failure.messages.is_empty(), "{failure}");
+    assert!(
+        failure.to_string().contains("kept reading after the end"),
+        "{failure}"
+    );
+}
+
+#[test]
+fn liveness_passes_the_same_reader_that_takes_zero_for_the_end() {
+    let decoder = lenframe::testkit::reader(|stream| spin_at_end(stream, false));
     Checker::new(decoder, encode, frame()).assert();
 }
 

@@ -418,7 +418,24 @@ subject_as_is!(Framed<N>);
 
 #[cfg(test)]
 mod tests {
-    use super::RunError;
+    use super::{Log, LogRules, RunError};
+
+    #[test]
+    fn a_log_shows_what_it_holds() {
+        let mut log: Log<'_, u8> = Log::new(LogRules {
+            ends: &[],
+            limit: 4,
+            recover: false,
+            lookahead: false,
+            capacity_bound: None,
+        });
+        let _ = log.message(1);
+        log.finish(3);
+        let shown = format!("{log:?}");
+        assert!(shown.starts_with("Log {"), "{shown}");
+        assert!(shown.contains("items: 1"), "{shown}");
+        assert!(shown.contains("leftover: 3"), "{shown}");
+    }
 
     #[test]
     fn a_run_error_is_the_error_it_keeps() {
