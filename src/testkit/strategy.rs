@@ -420,3 +420,40 @@ pub fn nonblocking_io(max_move: usize) -> impl Strategy<Value = Vec<IoOp>> {
 fn moves(max_move: usize) -> impl Strategy<Value = IoOp> {
     prop_oneof![Just(1usize), 1..=max_move.max(1)].prop_map(IoOp::Limit)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(field: FieldSpec) -> LayoutSpec {
+        LayoutSpec {
+            length_field_offset: 0,
+            field,
+            length_adjustment: 0,
+            num_skip: None,
+            max_frame_length: None,
+            oversize: OversizePolicy::Error,
+        }
+    }
+
+    #[test]
+    fn a_length_field_is_written_in_its_width_order_and_form() {
+        let fixed = |width, endian| spec(FieldSpec::Fixed { width, endian });
+        assert_eq!(fixed(2, Endian::Big).write_field(0x0102), Some(vec![1, 2]));
+        assert_eq!(
+            fixed(3, Endian::Little).write_field(0x0102),
+            Some(vec![2, 1, 0])
+        );
+        assert_eq!(fixed(1, Endian::Big).write_field(255), Some(vec![255]));
+        assert_eq!(fixed(1, Endian::Big).write_field(256), None);
+        assert_eq!(
+            fixed(8, Endian::Big).write_field(u64::MAX),
+            Some(vec![0xFF; 8])
+        );
+        assert_eq!(
+            spec(FieldSpec::Varint).write_field(300),
+            Some(vec![0xAC, 0x02])
+        );
+        assert_eq!(spec(FieldSpec::Varint).write_field(0), Some(vec![0]));
+    }
+}
