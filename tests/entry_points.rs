@@ -377,6 +377,30 @@ fn a_fallible_encoder_skips_what_it_cannot_encode() {
         .is_err());
 }
 
+/// Decoded: no `PartialEq`, `Debug` or `Clone`.
+struct Body(Vec<u8>);
+
+#[test]
+fn a_comparison_the_user_gives_decides_and_a_renderer_shows_the_messages() {
+    let checker = |whole_reads: bool| {
+        Checker::new(
+            move || {
+                let mut decode = tiny(whole_reads);
+                move |buf: &mut BytesMut| decode(buf).map(|m| m.map(Body))
+            },
+            encode,
+            message(),
+        )
+        .compare(|sent: &Vec<u8>, got: &Body| *sent == got.0)
+        .render(|got: &Body| format!("body {:02x?}", got.0))
+    };
+    checker(false).assert();
+    let failure = checker(true)
+        .run()
+        .expect_err("the planted bug must be caught");
+    assert!(failure.to_string().contains("body ["), "{failure}");
+}
+
 #[test]
 fn a_checker_shows_its_settings() {
     let shown = format!("{:?}", checker(false).cases(7).seed(3));

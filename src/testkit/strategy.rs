@@ -424,6 +424,100 @@ fn moves(max_move: usize) -> impl Strategy<Value = IoOp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    /// `n` values drawn from `strategy`, deterministically.
+    fn draws<S: Strategy>(strategy: S, n: usize) -> Vec<S::Value> {
+        let mut runner = TestRunner::deterministic();
+        (0..n)
+            .map(|_| strategy.new_tree(&mut runner).unwrap().current())
+            .collect()
+    }
+
+    #[test]
+    fn cuts_are_sorted_inside_the_stream_and_range_from_none_to_every_byte() {
+        for len in [0, 1] {
+            assert!(draws(cuts(len), 20).iter().all(Vec::is_empty));
+            assert!(draws(random_cuts(len), 20).iter().all(Vec::is_empty));
+        }
+        assert!(draws(cuts(2), 50).contains(&vec![1]));
+        assert!(draws(random_cuts(2), 50).contains(&vec![1]));
+        let drawn = draws(cuts(40), 300);
+        for at in &drawn {
+            assert!(at.windows(2).all(|w| w[0] < w[1]), "{at:?}");
+            assert!(at.iter().all(|&c| 0 < c && c < 40), "{at:?}");
+        }
+        assert!(drawn.iter().any(Vec::is_empty), "no cut at all");
+        assert!(drawn.contains(&every_byte(40)), "every byte");
+        assert!(drawn.iter().any(|at| (1..8).contains(&at.len())), "a few");
+        assert!(drawn.iter().any(|at| (12..30).contains(&at.len())), "many");
+        for at in draws(random_cuts(40), 100) {
+            assert!(at.iter().all(|&c| 0 < c && c < 40), "{at:?}");
+        }
+    }
+
+    #[test]
+    fn every_byte_and_chunk_lengths_follow_the_cuts() {
+        assert_eq!(every_byte(4), [1, 2, 3]);
+        assert!(every_byte(1).is_empty());
+        assert_eq!(chunk_lengths(&[2, 3], 9), [2, 1, 6]);
+        assert_eq!(chunk_lengths(&[], 9), [9]);
+        // Outside the stream, repeated or out of order: ignored.
+        assert_eq!(chunk_lengths(&[0, 4, 4, 2, 9, 12], 9), [4, 5]);
+        assert_eq!(chunk_lengths(&[8], 9), [8, 1]);
+        assert!(chunk_lengths(&[], 0).is_empty());
+    }
+
+    #[test]
+    fn frames_are_drawn_from_the_payload_lengths_the_codec_encodes() {
+        let codec = Codec::new();
+        assert_eq!(payload_range(&codec, 100), Some((0, 100)));
+        let small = Codec::builder().max_frame_length(10).build().unwrap();
+        assert_eq!(payload_range(&small, 100), Some((0, 10)));
+        // The field's value is the frame's length less 2: frames of 2 bytes or more.
+        let adjusted = Codec::builder().length_adjustment(2).build().unwrap();
+        assert_eq!(payload_range(&adjusted, 100), Some((2, 100)));
+        let drawn = draws(frames_for(&codec, 100), 100);
+        assert!(drawn.iter().any(|frames| frames.len() >= 4));
+        assert!(drawn
+            .iter()
+            .flatten()
+            .any(|frame| frame.payload.len() == 100));
+    }
+
+    #[test]
+    fn layouts_cover_negative_adjustments_and_invalid_settings() {
+        let specs = draws(any_layout_spec(), 3000);
+        assert!(specs.iter().any(|s| s.length_adjustment < 0));
+        assert!(specs.iter().any(|s| s.length_adjustment > 0));
+        let errors: Vec<ConfigError> = specs.iter().filter_map(|s| s.build().err()).collect();
+        assert!(errors
+            .iter()
+            .any(|e| matches!(e, ConfigError::VarintNumSkip { .. })));
+        assert!(errors
+            .iter()
+            .any(|e| matches!(e, ConfigError::FieldLength { .. })));
+        // Most varint layouts build: `num_skip` is kept for a few of them only.
+        let varints: Vec<&LayoutSpec> = specs
+            .iter()
+            .filter(|s| s.field == FieldSpec::Varint)
+            .collect();
+        let valid = varints.iter().filter(|s| s.build().is_ok()).count();
+        assert!(
+            valid * 5 > varints.len() * 4,
+            "{valid} of {}",
+            varints.len()
+        );
+    }
+
+    #[test]
+    fn cases_come_from_the_environment_or_the_default() {
+        let set = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok());
+        assert_eq!(cases_or(77), set.unwrap_or(77));
+    }
 
     fn spec(field: FieldSpec) -> LayoutSpec {
         LayoutSpec {
