@@ -401,6 +401,153 @@ fn a_comparison_the_user_gives_decides_and_a_renderer_shows_the_messages() {
     assert!(failure.to_string().contains("body ["), "{failure}");
 }
 
+/// A cursor parser of `tiny` frames that reads its length byte at the start of the buffer
+/// instead of at the cursor's position (the planted bug of the junk oracle), or at the position.
+fn cursor_tiny(
+    from_start: bool,
+) -> impl FnMut(&mut std::io::Cursor<&[u8]>) -> std::io::Result<Vec<u8>> {
+    move |cursor| {
+        let at = usize::try_from(cursor.position()).unwrap();
+        let input = *cursor.get_ref();
+        let len_at = if from_start { 0 } else { at };
+        let len = usize::from(*input.get(len_at).ok_or(std::io::ErrorKind::UnexpectedEof)?);
+        let body = input
+            .get(at + 1..at + 1 + len)
+            .ok_or(std::io::ErrorKind::UnexpectedEof)?;
+        cursor.set_position(u64::try_from(at + 1 + len).unwrap());
+        Ok(body.to_vec())
+    }
+}
+
+#[test]
+fn a_reported_failure_fails_again_from_its_messages_and_plan() {
+    let cut = checker(true).run().unwrap_err();
+    let again = checker(true)
+        .check_plan(&cut.messages, &cut.plan)
+        .unwrap_err();
+    assert_eq!(again.violation, cut.violation);
+
+    let short_checker = Checker::new(|| RestAtEof::<true>, encode, message());
+    let short = short_checker.run().unwrap_err();
+    assert!(
+        matches!(short.violation, Violation::Truncated { .. }),
+        "{short}"
+    );
+    let again = short_checker
+        .check_plan(&short.messages, &short.plan)
+        .unwrap_err();
+    assert_eq!(again.violation, short.violation);
+
+    let parse = |from_start| {
+        lenframe::testkit::cursor_parser(move || cursor_tiny(from_start))
+            .incomplete_when(lenframe::testkit::unexpected_eof)
+    };
+    let junk = Checker::new(parse(true), encode, message())
+        .run()
+        .unwrap_err();
+    assert!(matches!(junk.violation, Violation::Junk(_)), "{junk}");
+    assert_eq!((junk.junk, junk.plan.junk), (1, 1), "{junk}");
+    let again = Checker::new(parse(true), encode, message())
+        .check_plan(&junk.messages, &junk.plan)
+        .unwrap_err();
+    assert_eq!(again.violation, junk.violation);
+    Checker::new(parse(false), encode, message()).assert();
+}
+
+/// Two bytes of a fuzz input: a `tiny` frame of `len % 4` bytes of `fill`.
+#[derive(Clone, Debug, PartialEq, arbitrary::Arbitrary)]
+struct Tiny {
+    len: u8,
+    fill: u8,
+}
+
+fn encode_tiny(m: &Tiny, dst: &mut BytesMut) {
+    encode(&vec![m.fill; usize::from(m.len % 4)], dst);
+}
+
+/// `tiny`, with its planted bug for frames of exactly 2 bytes only.
+fn picky(buf: &mut BytesMut) -> Result<Option<Tiny>, ()> {
+    let whole_reads = buf.first() == Some(&2);
+    Ok(tiny(whole_reads)(buf)?.map(|body| Tiny {
+        len: u8::try_from(body.len()).unwrap(),
+        fill: body.first().copied().unwrap_or(0),
+    }))
+}
+
+#[test]
+fn the_fuzz_engine_drops_what_the_failure_does_not_need() {
+    let checker = Checker::arbitrary(|| picky, encode_tiny)
+        .compare(|sent: &Tiny, got: &Tiny| {
+            sent.len % 4 == got.len && (sent.len % 4 == 0 || sent.fill == got.fill)
+        })
+        .truncation(Truncation::Off);
+    // Cut after every byte, an `Interrupted` before every 3rd read, 9 bytes of junk; then five
+    // frames: [0] [1, 5] [0] [2, 7, 7] [1, 1]. Only the cut inside [2, 7, 7] breaks the decoder.
+    let mut input = Plan {
+        chunking: Chunking::EVERY_BYTE,
+        interrupt_every: 3,
+        junk: 9,
+        ..Plan::default()
+    }
+    .to_bytes();
+    input.extend_from_slice(&[0, 0, 1, 5, 0, 0, 2, 7, 1, 1]);
+    let failure = checker.check_input(&input).unwrap_err();
+    assert!(
+        matches!(failure.violation, Violation::Chunked(_)),
+        "{failure}"
+    );
+    // The other frames dropped, the cuts after them moved back with them, the rest of the
+    // plan reduced to what the failure needs.
+    assert_eq!(failure.messages, [Tiny { len: 2, fill: 7 }], "{failure}");
+    assert_eq!(failure.cuts, [1], "{failure}");
+    assert_eq!(failure.plan.interrupt_every, 0);
+    assert_eq!(failure.plan.junk, 1);
+    assert_eq!(failure.plan.chunking, Chunking::at(&[1]));
+    // A cut at the end of the frame's body, moved as early as it still fails.
+    let mut input = Plan {
+        chunking: Chunking::at(&[2]),
+        ..Plan::default()
+    }
+    .to_bytes();
+    input.extend_from_slice(&[2, 7]);
+    let failure = checker.check_input(&input).unwrap_err();
+    assert_eq!(failure.cuts, [1], "{failure}");
+}
+
+#[test]
+fn the_property_engine_runs_the_cases_it_is_told_and_shrinks_within_its_budget() {
+    let streams = Rc::new(RefCell::new(0));
+    let counted = Rc::clone(&streams);
+    let encode_counted = stateful(move || {
+        *counted.borrow_mut() += 1;
+        encode
+    });
+    Checker::new(|| tiny(false), encode_counted, message())
+        .cases(10)
+        .run()
+        .unwrap();
+    assert_eq!(*streams.borrow(), 10, "one stream a case");
+
+    let failure = checker(true).shrink_steps(3).run().unwrap_err();
+    assert_eq!(failure.shrink_steps, 3, "{failure}");
+}
+
+#[test]
+fn a_checker_whose_encoder_fails_on_everything_gives_up_and_says_why() {
+    let refuse = fallible(|_: &Vec<u8>, _: &mut BytesMut| Err("no"));
+    let payload = panic::catch_unwind(AssertUnwindSafe(|| {
+        Checker::with_lists(|| tiny(false), refuse, vec(message(), 1..4))
+            .run()
+            .is_ok()
+    }))
+    .expect_err("a check that can encode no case must not pass");
+    assert!(
+        panic_text(payload.as_ref()).contains("the encoder failed"),
+        "{}",
+        panic_text(payload.as_ref())
+    );
+}
+
 #[test]
 fn a_checker_shows_its_settings() {
     let shown = format!("{:?}", checker(false).cases(7).seed(3));

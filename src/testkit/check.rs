@@ -508,7 +508,9 @@ where
     }
 
     /// Checks one case: `messages` and a [`Plan`] (its truncation point, if any, is checked
-    /// with the many the property engine visits).
+    /// with the many the property engine visits). A failure's own messages and plan are its
+    /// case again: `checker.check_plan(&failure.messages, &failure.plan)` fails the same way,
+    /// the way to pin a failure found once as a named test.
     ///
     /// # Errors
     ///

@@ -15,6 +15,7 @@ use proptest::strategy::{Just, Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRng, TestRunner};
 use proptest::tuple::TupleValueTree;
 
+use super::examine::replayable;
 use super::{
     CheckFailure, Checker, Compare, Encode, Examined, Prefixes, Render, Violation, DEFAULT_SEED,
     SHRINK_STEPS,
@@ -117,15 +118,7 @@ where
         let first = usize::try_from(attempt).unwrap_or(usize::MAX);
         // The property engine cuts every case short at many points; the fuzz format names one.
         // A failure found at one of them is recorded with it, or its input would pass.
-        let truncate = match examined.violation {
-            Some(Violation::Truncated { at, .. }) => Some(at),
-            _ => plan.truncate,
-        };
-        let mut input = Plan {
-            truncate,
-            ..plan.clone()
-        }
-        .to_bytes();
+        let mut input = replayable(&plan, examined.violation.as_ref()).to_bytes();
         input.extend_from_slice(&message_runner.rng().bytes_used());
         let recorded = record(checker, &input);
         // A failure that also shows with a cut after every byte shrinks with that plan: every

@@ -190,6 +190,7 @@ where
             Some(Violation::Junk(_)) => plan.junk,
             _ => 0,
         };
+        let plan = replayable(plan, examined.violation.as_ref());
         CheckFailure {
             violation: examined.violation.unwrap_or(Violation::NotRepeatable {
                 reason: "no failure".to_owned(),
@@ -209,11 +210,25 @@ where
             shrink_steps,
             input,
             recorded: None,
+            plan,
         }
     }
 
     fn decoded(&self, name: &str, run: &Run<S::Message>) -> Decoded {
         Decoded::of(name, run, &self.render)
+    }
+}
+
+/// `plan`, naming the point where a stream cut short failed (the property engine visits many;
+/// a plan, and the fuzz format, hold one): with it, the plan and the messages are the case again.
+pub(super) fn replayable(plan: &Plan, violation: Option<&Violation>) -> Plan {
+    let truncate = match violation {
+        Some(Violation::Truncated { at, .. }) => Some(*at),
+        _ => plan.truncate,
+    };
+    Plan {
+        truncate,
+        ..plan.clone()
     }
 }
 

@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use super::Render;
-use crate::testkit::case::Chunking;
+use crate::testkit::case::{Chunking, Plan};
 pub use crate::testkit::shape::Ending;
 use crate::testkit::shape::{Item, Run};
 #[cfg(doc)]
@@ -389,6 +389,10 @@ pub struct CheckFailure<M> {
     pub input: Option<Vec<u8>>,
     /// Where that input was written, if it was.
     pub recorded: Option<PathBuf>,
+    /// The case's plan (after shrinking: only the cuts, read errors and junk it needs, and the
+    /// point where a stream cut short failed): `checker.check_plan(&failure.messages,
+    /// &failure.plan)` fails again, the way to pin a failure as a named test.
+    pub plan: Plan,
 }
 
 impl<M> CheckFailure<M> {
@@ -453,6 +457,13 @@ impl<M: fmt::Debug> fmt::Display for CheckFailure<M> {
         }
         if self.junk > 0 {
             writeln!(f, "  junk: {} bytes in front of the input", self.junk)?;
+        }
+        if self.plan.interrupt_every >= 2 {
+            writeln!(
+                f,
+                "  read errors: Interrupted before every read number {} (a multiple of it)",
+                self.plan.interrupt_every
+            )?;
         }
         writeln!(f, "  decoded in one piece: {}", self.one_piece)?;
         write!(f, "  decoded in chunks:    {}", self.chunked)?;
