@@ -549,6 +549,97 @@ fn a_checker_whose_encoder_fails_on_everything_gives_up_and_says_why() {
 }
 
 #[test]
+fn a_failure_report_reads_to_the_letter() {
+    let cut = checker(true)
+        .truncation(Truncation::Off)
+        .check_case(&[vec![7, 8, 9], vec![1]], &[1])
+        .unwrap_err();
+    assert_eq!(
+        cut.to_string(),
+        "\
+decoding in one piece was right, but in chunks the decoder returned another message than message 0
+  messages encoded (2): [[7, 8, 9], [1]]
+  stream (6 bytes): 03 07 08 09 01 01
+  messages end at [4, 6]
+  cut at [1]: chunks of [1, 5] bytes
+  decoded in one piece: [[7, 8, 9], [1]], then a clean end, 0 bytes left in the buffer
+  decoded in chunks:    [[], [8, 9, 1, 1]], then a clean end, 0 bytes left in the buffer"
+    );
+    assert_eq!(cut.chunk_lengths(), [1, 5]);
+
+    // Past 64 bytes the stream is counted, past 120 characters a message is.
+    let long = checker(true)
+        .truncation(Truncation::Off)
+        .check_case(&[vec![0xAB; 7], vec![0xCD; 100]], &[1])
+        .unwrap_err();
+    let report = long.to_string();
+    let stream_line = report.lines().nth(2).unwrap();
+    assert!(
+        stream_line.starts_with("  stream (109 bytes): 07 ab ab ab ab ab ab ab 64 cd"),
+        "{report}"
+    );
+    assert!(stream_line.ends_with(" cd ... (45 more)"), "{report}");
+    let chunked_line = report.lines().nth(6).unwrap();
+    assert!(
+        chunked_line
+            .ends_with("... (415 more characters)], then a clean end, 0 bytes left in the buffer"),
+        "{report}"
+    );
+
+    let short = Checker::new(|| RestAtEof::<true>, encode, message())
+        .check_case(&[vec![5, 6]], &[])
+        .unwrap_err();
+    assert_eq!(
+        short.to_string(),
+        "\
+with the stream cut short at byte 1, the decoder returned message 0 although the stream ended inside it
+  messages encoded (1): [[5, 6]]
+  stream (3 bytes): 02 05 06
+  cut nowhere: one chunk
+  decoded in one piece: [[5, 6]], then a clean end, 0 bytes left in the buffer
+  decoded in chunks:    [[5, 6]], then a clean end, 0 bytes left in the buffer
+  decoded cut short at byte 1, in chunks: [[2]], then a clean end, 0 bytes left in the buffer"
+    );
+
+    let parse = lenframe::testkit::cursor_parser(|| cursor_tiny(true))
+        .incomplete_when(lenframe::testkit::unexpected_eof);
+    let junk = Checker::new(parse, encode, message())
+        .check_plan(
+            &[vec![4]],
+            &Plan {
+                junk: 2,
+                ..Plan::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(
+        junk.to_string(),
+        "\
+decoding in chunks was right, but with junk in front of its input the parser waited for more bytes with message 0 whole (it ends at byte 2, 2 had arrived): a peer waiting for the answer would wait forever (does it index from the buffer's start, not the input's?)
+  messages encoded (1): [[4]]
+  stream (2 bytes): 01 04
+  cut nowhere: one chunk
+  junk: 2 bytes in front of the input
+  decoded in one piece: [[4]], then a clean end, 0 bytes left in the buffer
+  decoded in chunks:    [[4]], then a clean end, 0 bytes left in the buffer
+  decoded with 2 bytes of junk first: [], then a clean end, 2 bytes left in the buffer"
+    );
+
+    let found = checker(true).run().unwrap_err();
+    assert_eq!(
+        found.to_string(),
+        "\
+decoding in one piece was right, but in chunks the decoder split message 0 into two
+  messages encoded (1): [[0]]
+  stream (2 bytes): 01 00
+  cut at [1]: chunks of [1, 1] bytes
+  decoded in one piece: [[0]], then a clean end, 0 bytes left in the buffer
+  decoded in chunks:    [[], []], and still more, where the check stopped, 0 bytes left in the buffer
+  (case 1 of the search failed; 20 cases tried while shrinking it)"
+    );
+}
+
+#[test]
 fn a_checker_shows_its_settings() {
     let shown = format!("{:?}", checker(false).cases(7).seed(3));
     assert!(shown.starts_with("Checker {"), "{shown}");

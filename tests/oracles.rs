@@ -2,7 +2,8 @@
 //! checker's default settings (256 cases from the default seed; the oracle's own switch where it
 //! is opt-in), and next to it the bug's correct twin, which passes the same check. Liveness has
 //! three (a stall under `FramedRead`, a reader that fills blocks, one that spins at the end of
-//! the stream), and a slice parser that breaks its own contract is named as such. Plus a
+//! the stream), and a slice parser that breaks its own contract is named as such. The any-stream
+//! check (`StreamCheck`) catches a result that depends on the cuts, errors included. Plus a
 //! failure that needs exactly one cut, shrunk to that cut within the default shrink budget.
 
 use std::io::Cursor;
@@ -527,6 +528,145 @@ fn liveness_catches_a_reader_that_spins_at_the_end_of_the_stream() {
 fn liveness_passes_the_same_reader_that_takes_zero_for_the_end() {
     let decoder = lenframe::testkit::reader(|stream| spin_at_end(stream, false));
     Checker::new(decoder, encode, frame()).assert();
+}
+
+// ---- any stream --------------------------------------------------------------------------
+
+/// One length byte, then the body; with `whole_reads` (the bug), the body is whatever has
+/// arrived once the length byte is in. On any bytes, the twin's result does not depend on the
+/// cuts; the bug's does.
+fn tiny(whole_reads: bool) -> impl FnMut(&mut BytesMut) -> Result<Option<Bytes>, String> {
+    move |buf| {
+        let Some(&len) = buf.first() else {
+            return Ok(None);
+        };
+        let len = usize::from(len);
+        if len > 200 {
+            // An error: it too must not depend on the cuts.
+            return Err(format!("length {len} over 200"));
+        }
+        if buf.len() <= len && !whole_reads {
+            return Ok(None);
+        }
+        buf.advance(1);
+        Ok(Some(buf.split_to(len.min(buf.len())).freeze()))
+    }
+}
+
+#[test]
+fn any_stream_catches_a_decoder_whose_result_depends_on_the_cuts() {
+    use lenframe::testkit::{Chunking, StreamCheck};
+    let stream = b"\x03abc\x02de";
+    let buggy = StreamCheck::new(|| tiny(true));
+    assert!(buggy.check(stream, &Chunking::ONE_PIECE).is_ok());
+    let failure = buggy
+        .check(stream, &Chunking::at(&[2]))
+        .expect_err("the planted bug must be caught");
+    assert_eq!(failure.fault, Fault::Differs { index: 0 }, "{failure}");
+    assert!(!failure.in_one_piece);
+    assert_eq!(failure.cuts, [2]);
+    assert_eq!(failure.stream, stream);
+    assert_eq!(failure.one_piece.messages, ["b\"abc\"", "b\"de\""]);
+    assert_eq!(failure.chunked.messages[0], "b\"a\"");
+    assert!(failure
+        .to_string()
+        .starts_with("decoding any bytes in chunks, the decoder gave another result"));
+    // The fuzz entry point: a plan (here, the cut after byte 2), then the stream.
+    let mut input = lenframe::testkit::Plan {
+        chunking: Chunking::at(&[2]),
+        ..lenframe::testkit::Plan::default()
+    }
+    .to_bytes();
+    input.extend_from_slice(stream);
+    let payload = std::panic::catch_unwind(|| StreamCheck::new(|| tiny(true)).fuzz(&input))
+        .expect_err("fuzz must panic with the report");
+    let report = payload.downcast_ref::<String>().unwrap();
+    assert_eq!(*report, failure.to_string());
+    StreamCheck::new(|| tiny(false)).fuzz(&input);
+
+    // Past 64 bytes the stream is counted.
+    let long = b"\x03abc".repeat(20);
+    let failure = buggy.check(&long, &Chunking::at(&[2])).unwrap_err();
+    let report = failure.to_string();
+    assert!(
+        report
+            .lines()
+            .nth(1)
+            .unwrap()
+            .ends_with(" 63 ... (16 more)"),
+        "{report}"
+    );
+
+    let twin = StreamCheck::new(|| tiny(false));
+    assert_eq!(format!("{twin:?}"), "StreamCheck { .. }");
+    for chunking in [
+        Chunking::ONE_PIECE,
+        Chunking::at(&[2]),
+        Chunking::EVERY_BYTE,
+    ] {
+        assert!(twin.check(stream, &chunking).is_ok());
+        // Bytes that are not frames: an error, the same whatever the cut.
+        assert!(twin.check(b"\x01x\xff\x00", &chunking).is_ok());
+    }
+}
+
+/// `tiny`'s twin with an error that says how the bytes arrived (the bug): the same error at
+/// the same place, told differently.
+fn tells_the_read(buf: &mut BytesMut) -> Result<Option<Bytes>, String> {
+    match buf.first() {
+        Some(&len) if len > 200 => Err(format!("length {len} over 200, {} buffered", buf.len())),
+        _ => tiny(false)(buf),
+    }
+}
+
+#[test]
+fn any_stream_compares_errors_by_what_they_show_or_by_their_type() {
+    use lenframe::testkit::{Chunking, StreamCheck};
+    // 0xff is over the limit; in one piece 3 bytes are buffered, byte by byte 1.
+    let stream = b"\xff\x00\x00";
+    let failure = StreamCheck::new(|| tells_the_read)
+        .check(stream, &Chunking::EVERY_BYTE)
+        .expect_err("errors that show differently differ");
+    assert_eq!(failure.fault, Fault::Differs { index: 0 }, "{failure}");
+    assert!(StreamCheck::new(|| tells_the_read)
+        .check(stream, &Chunking::ONE_PIECE)
+        .is_ok());
+
+    // Compared by type: lenframe's errors are equal when their fields are.
+    let codec = || {
+        lenframe::Codec::builder()
+            .max_frame_length(4)
+            .build()
+            .unwrap()
+    };
+    let check = StreamCheck::new(codec).errors_eq::<lenframe::DecodeError>();
+    assert!(check
+        .check(b"\x00\x00\x00\x09abc", &Chunking::EVERY_BYTE)
+        .is_ok());
+    /// An error type whose `Debug` says the same for every value, and whose equality tells
+    /// them apart: by type, the check sees the difference its text hides.
+    #[derive(PartialEq)]
+    struct Opaque(usize);
+    impl std::fmt::Debug for Opaque {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("Opaque")
+        }
+    }
+    let opaque = || {
+        |buf: &mut BytesMut| -> Result<Option<Bytes>, Opaque> {
+            match buf.first() {
+                Some(&len) if len > 200 => Err(Opaque(buf.len())),
+                _ => tiny(false)(buf).map_err(|_| Opaque(0)),
+            }
+        }
+    };
+    assert!(StreamCheck::new(opaque)
+        .check(stream, &Chunking::EVERY_BYTE)
+        .is_ok());
+    assert!(StreamCheck::new(opaque)
+        .errors_eq::<Opaque>()
+        .check(stream, &Chunking::EVERY_BYTE)
+        .is_err());
 }
 
 // ---- a failure that needs exactly one cut -------------------------------------------------
