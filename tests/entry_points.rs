@@ -228,6 +228,18 @@ fn the_fuzz_format_draws_the_messages_from_the_bytes_after_the_plan() {
 }
 
 #[test]
+fn a_strategy_that_needs_more_bytes_than_the_input_holds_still_draws_a_case() {
+    // 1000 draws from `0..=8`, about 4 KB of random bytes, from an input with none: the
+    // input's pseudo-random tail serves them (on zeros, this range's sampling would never end).
+    let one_byte = |buf: &mut BytesMut| -> Result<Option<u8>, ()> {
+        Ok((!buf.is_empty()).then(|| buf.get_u8()))
+    };
+    let encode_byte = |b: &u8, dst: &mut BytesMut| dst.put_u8(*b);
+    let checker = Checker::with_lists(move || one_byte, encode_byte, vec(0u8..=8, 1000));
+    assert!(checker.check_input(&Plan::default().to_bytes()).is_ok());
+}
+
+#[test]
 fn replay_runs_findings_first_and_names_each_failing_file() {
     let dir = scratch("replay");
     let failing = checker(true)
