@@ -597,6 +597,28 @@ fn any_stream_catches_a_decoder_whose_result_depends_on_the_cuts() {
         "{report}"
     );
 
+    // A decoder that panics on a byte, or returns a message without consuming it: a fault in
+    // whichever run shows it, even when both runs agree.
+    let panics = || {
+        |buf: &mut BytesMut| -> Result<Option<Bytes>, String> {
+            assert!(buf.first() != Some(&0xEE), "0xEE");
+            tiny(false)(buf)
+        }
+    };
+    let failure = StreamCheck::new(panics)
+        .check(b"\x01a\xee", &Chunking::EVERY_BYTE)
+        .unwrap_err();
+    assert_eq!(failure.fault, Fault::Panicked { index: 1 }, "{failure}");
+    assert!(failure.in_one_piece);
+    let stuck = || |_: &mut BytesMut| -> Result<Option<Bytes>, String> { Ok(Some(Bytes::new())) };
+    let failure = StreamCheck::new(stuck)
+        .check(b"ab", &Chunking::ONE_PIECE)
+        .unwrap_err();
+    assert!(
+        matches!(failure.fault, Fault::NoProgress { .. }),
+        "{failure}"
+    );
+
     let twin = StreamCheck::new(|| tiny(false));
     assert_eq!(format!("{twin:?}"), "StreamCheck { .. }");
     for chunking in [
