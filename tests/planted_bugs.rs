@@ -485,6 +485,18 @@ fn lenframe_codec_passes() {
 }
 
 #[test]
+fn lenframe_reports_every_truncation_as_an_error_directly_and_through_tokio_decoder() {
+    use lenframe::testkit::TokioDecoder;
+
+    Checker::new(Codec::new, encode, frame())
+        .truncation(Truncation::MustError)
+        .assert();
+    Checker::new(|| TokioDecoder(Codec::new()), encode, frame())
+        .truncation(Truncation::MustError)
+        .assert();
+}
+
+#[test]
 fn lenframe_codec_passes_under_other_layouts() {
     let layouts = [
         Codec::builder().length_field_type::<u16>().little_endian(),

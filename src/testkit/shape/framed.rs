@@ -215,3 +215,36 @@ where
         log.finish(frames.read_buffer().len());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reader_is_pending_and_wakes_before_each_chunk_and_the_end() {
+        let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&wakes));
+        let mut cx = Context::from_waker(&waker);
+        let mut reader = PendingReader::new(b"abcdef", &[2, 4]);
+        let mut seen = Vec::new();
+        for _ in 0..10 {
+            let mut space = [0u8; 16];
+            let mut buf = ReadBuf::new(&mut space);
+            match Pin::new(&mut reader).poll_read(&mut cx, &mut buf) {
+                Poll::Pending => seen.push("pending".to_owned()),
+                Poll::Ready(Ok(())) if buf.filled().is_empty() => {
+                    seen.push("end".to_owned());
+                    break;
+                }
+                Poll::Ready(Ok(())) => {
+                    seen.push(String::from_utf8(buf.filled().to_vec()).unwrap());
+                }
+                Poll::Ready(Err(e)) => panic!("{e}"),
+            }
+        }
+        assert_eq!(seen, ["pending", "ab", "pending", "cdef", "pending", "end"]);
+        assert_eq!(reader.pendings(), 3);
+        assert_eq!(wakes.0.load(Ordering::Relaxed), 3, "every Pending wakes");
+        assert_eq!(reader.delivered(), 6);
+    }
+}
