@@ -166,6 +166,37 @@ fn truncation_passes_the_same_decoder_that_reports_the_cut() {
         .assert();
 }
 
+/// A decoder with no state and the default `decode_eof`: a cut frame's bytes stay in the buffer,
+/// where `FramedRead` reports them ("bytes remaining on stream"). Enough for the default rule;
+/// not for `MustError`, which demands that the decoder itself says so.
+fn stateless(buf: &mut BytesMut) -> Result<Option<Bytes>, String> {
+    if buf.len() < 4 || buf.len() < 4 + be(&buf[..4]) {
+        return Ok(None);
+    }
+    let len = be(&buf.split_to(4));
+    Ok(Some(buf.split_to(len).freeze()))
+}
+
+#[test]
+fn truncation_must_error_catches_a_decoder_that_only_leaves_the_bytes() {
+    Checker::new(|| stateless, encode, frame()).assert();
+    let failure = Checker::new(|| stateless, encode, frame())
+        .truncation(lenframe::testkit::Truncation::MustError)
+        .run()
+        .expect_err("MustError demands an error");
+    assert_eq!(
+        failure.violation,
+        Violation::Truncated {
+            at: 1,
+            fault: Fault::TruncationNotAnError {
+                index: 0,
+                leftover: 1
+            }
+        },
+        "{failure}"
+    );
+}
+
 // ---- recovery ----------------------------------------------------------------------------
 
 /// Lines of at most 4 bytes: a longer one is an error, documented to be skipped up to its
@@ -224,9 +255,10 @@ fn recovery_catches_a_decoder_that_does_not_skip_what_it_rejected() {
 
 #[test]
 fn recovery_passes_the_same_decoder_that_skips_the_rejected_line() {
+    // Truncation checked too: a stream cut short after a rejected line still gives its error
+    // where the check expects it, then reports the cut line.
     Checker::new(|| short_lines(true), encode_line, "[a-z]{0,9}")
         .errors_on(|line: &String| line.len() > 4)
-        .truncation(lenframe::testkit::Truncation::Off)
         .assert();
 }
 
