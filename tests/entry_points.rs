@@ -11,8 +11,8 @@ use std::rc::Rc;
 
 use bytes::{Buf, BufMut, BytesMut};
 use lenframe::testkit::{
-    fallible, stateful, Checker, Chunking, Decode, Encode, Plan, Subject, Truncation, Violation,
-    MAX_MESSAGES,
+    fallible, stateful, Checker, Chunking, Decode, Encode, Fault, Plan, Subject, Truncation,
+    Violation, MAX_MESSAGES,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -411,6 +411,33 @@ fn a_comparison_the_user_gives_decides_and_a_renderer_shows_the_messages() {
         .run()
         .expect_err("the planted bug must be caught");
     assert!(failure.to_string().contains("body ["), "{failure}");
+
+    // A bug in the content alone, the count of messages right: only the comparison sees it.
+    let reversed = Checker::new(
+        || {
+            let mut decode = tiny(false);
+            move |buf: &mut BytesMut| {
+                decode(buf).map(|m| {
+                    m.map(|mut body| {
+                        body.reverse();
+                        Body(body)
+                    })
+                })
+            }
+        },
+        encode,
+        message(),
+    )
+    .compare(|sent: &Vec<u8>, got: &Body| *sent == got.0)
+    .render(|got: &Body| format!("body {:02x?}", got.0));
+    let failure = reversed.run().expect_err("a reversed body must be caught");
+    assert!(
+        matches!(
+            failure.violation,
+            Violation::OnePiece(Fault::WrongMessage { index: 0 })
+        ),
+        "{failure}"
+    );
 }
 
 /// A cursor parser of `tiny` frames that reads its length byte at the start of the buffer
@@ -524,6 +551,125 @@ fn the_fuzz_engine_drops_what_the_failure_does_not_need() {
     input.extend_from_slice(&[2, 7]);
     let failure = checker.check_input(&input).unwrap_err();
     assert_eq!(failure.cuts, [1], "{failure}");
+}
+
+/// `tiny` with a state: the length byte is taken as soon as it is in, the body waited for. With
+/// `forgets` (the bug), the second call that finds part of the body but not all drops the
+/// length, as if its state were reset at a chunk boundary: it takes two cuts inside a body.
+struct Forgetful {
+    len: Option<usize>,
+    partial_calls: usize,
+    forgets: bool,
+}
+
+impl Decode for Forgetful {
+    type Message = Vec<u8>;
+    type Error = String;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<u8>>, String> {
+        let len = match self.len {
+            Some(len) => len,
+            None => {
+                let Some(&len) = buf.first() else {
+                    return Ok(None);
+                };
+                buf.advance(1);
+                *self.len.insert(usize::from(len))
+            }
+        };
+        if buf.len() < len {
+            if !buf.is_empty() {
+                self.partial_calls += 1;
+                if self.forgets && self.partial_calls == 2 {
+                    self.len = None;
+                }
+            }
+            return Ok(None);
+        }
+        self.len = None;
+        self.partial_calls = 0;
+        Ok(Some(buf.split_to(len).to_vec()))
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<u8>>, String> {
+        match self.decode(buf)? {
+            None if self.len.is_some() || !buf.is_empty() => Err("cut".to_owned()),
+            decoded => Ok(decoded),
+        }
+    }
+}
+
+#[test]
+fn the_fuzz_engine_keeps_every_cut_a_failure_needs_each_as_early_as_it_fails() {
+    let checker = |forgets: bool| {
+        Checker::with_lists(
+            move || Forgetful {
+                len: None,
+                partial_calls: 0,
+                forgets,
+            },
+            encode,
+            Just(vec![vec![9, 9, 9, 9]]),
+        )
+    };
+    // The wire: 04 09 09 09 09, cut at 2 and 4; the second cut moves back to 3.
+    let input = Plan {
+        chunking: Chunking::at(&[2, 4]),
+        ..Plan::default()
+    }
+    .to_bytes();
+    let failure = checker(true).check_input(&input).unwrap_err();
+    assert_eq!(failure.cuts, [2, 3], "{failure}");
+    assert!(checker(false).check_input(&input).is_ok());
+
+    // A chunking that cut after every byte, reported (and kept in the plan) as the one cut it
+    // needs.
+    let every_byte = Plan {
+        chunking: Chunking::EVERY_BYTE,
+        ..Plan::default()
+    }
+    .to_bytes();
+    let failure = Checker::with_lists(|| tiny(true), encode, Just(vec![vec![5]]))
+        .truncation(Truncation::Off)
+        .check_input(&every_byte)
+        .unwrap_err();
+    assert_eq!(failure.cuts, [1], "{failure}");
+    assert_eq!(failure.plan.chunking, Chunking::at(&[1]));
+}
+
+/// [`cursor_tiny`] with its junk bug and a cut bug besides: a body cut short is taken as it is.
+fn cursor_tiny_twice_wrong(cursor: &mut std::io::Cursor<&[u8]>) -> std::io::Result<Vec<u8>> {
+    let at = usize::try_from(cursor.position()).unwrap();
+    let input = *cursor.get_ref();
+    let len = usize::from(*input.first().ok_or(std::io::ErrorKind::UnexpectedEof)?);
+    let body = &input[(at + 1).min(input.len())..(at + 1 + len).min(input.len())];
+    if body.is_empty() && len > 0 {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
+    cursor.set_position(u64::try_from(at + 1 + body.len()).unwrap());
+    Ok(body.to_vec())
+}
+
+#[test]
+fn a_failure_in_chunks_is_reported_as_such_though_junk_would_fail_too() {
+    let parse = lenframe::testkit::cursor_parser(|| cursor_tiny_twice_wrong)
+        .incomplete_when(lenframe::testkit::unexpected_eof);
+    let failure = Checker::new(parse, encode, message())
+        .truncation(Truncation::Off)
+        .check_plan(
+            &[vec![4, 5]],
+            &Plan {
+                chunking: Chunking::at(&[2]),
+                junk: 2,
+                ..Plan::default()
+            },
+        )
+        .unwrap_err();
+    assert!(
+        matches!(failure.violation, Violation::Chunked(_)),
+        "{failure}"
+    );
+    assert_eq!(failure.junk, 0, "{failure}");
 }
 
 #[test]

@@ -69,10 +69,8 @@ where
             u32::MAX => SHRINK_STEPS,
             set => set,
         });
-    let config = Config {
-        failure_persistence: None,
-        ..defaults
-    };
+    // The runners only draw values (`new_tree`); nothing persists regression files.
+    let config = defaults;
     let strategy = checker.messages.strategy();
     let plan_strategy = plans();
 
