@@ -139,6 +139,46 @@ impl<const BUG: bool> Decode for RestAtEof<BUG> {
     }
 }
 
+/// [`RestAtEof`], whose last message at the end of the stream comes in two (the bug).
+struct RestInTwo;
+
+impl Decode for RestInTwo {
+    type Message = Vec<u8>;
+    type Error = ();
+
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<u8>>, ()> {
+        tiny(false)(buf)
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<u8>>, ()> {
+        match self.decode(buf)? {
+            None if !buf.is_empty() => Ok(Some(buf.split_to(1).to_vec())),
+            decoded => Ok(decoded),
+        }
+    }
+}
+
+#[test]
+fn a_stream_cut_short_that_yields_two_messages_for_the_cut_one_names_the_extra() {
+    // The fuzz engine visits the plan's one truncation point: byte 2 of 02 05 06.
+    let input = Plan {
+        truncate: Some(2),
+        ..Plan::default()
+    }
+    .to_bytes();
+    let failure = Checker::with_lists(|| RestInTwo, encode, Just(vec![vec![5, 6]]))
+        .check_input(&input)
+        .unwrap_err();
+    assert_eq!(
+        failure.violation,
+        Violation::Truncated {
+            at: 2,
+            fault: Fault::ExtraMessages { index: 1 }
+        },
+        "{failure}"
+    );
+}
+
 #[test]
 fn a_recorded_property_failure_fails_again_under_the_fuzz_engine() {
     // Two planted bugs: one caught by a cut, one only by a stream cut short (the oracle the
@@ -743,6 +783,19 @@ decoding in one piece was right, but in chunks the decoder returned another mess
             .ends_with("... (415 more characters)], then a clean end, 0 bytes left in the buffer"),
         "{report}"
     );
+
+    // 64 bytes are all shown.
+    let report = checker(true)
+        .truncation(Truncation::Off)
+        .check_case(&[vec![0xAB; 7], vec![0xCD; 55]], &[1])
+        .unwrap_err()
+        .to_string();
+    let stream_line = report.lines().nth(2).unwrap();
+    assert!(
+        stream_line.starts_with("  stream (64 bytes): 07 ab"),
+        "{report}"
+    );
+    assert!(stream_line.ends_with(" cd cd"), "{report}");
 
     let short = Checker::new(|| RestAtEof::<true>, encode, message())
         .check_case(&[vec![5, 6]], &[])

@@ -616,7 +616,12 @@ fn any_stream_catches_a_decoder_whose_result_depends_on_the_cuts() {
     assert_eq!(*report, failure.to_string());
     StreamCheck::new(|| tiny(false)).fuzz(&input);
 
-    // Past 64 bytes the stream is counted.
+    // 64 bytes are all shown; past 64 the stream is counted.
+    let full = buggy
+        .check(&b"\x03abc".repeat(16), &Chunking::at(&[2]))
+        .unwrap_err()
+        .to_string();
+    assert!(full.lines().nth(1).unwrap().ends_with(" 62 63"), "{full}");
     let long = b"\x03abc".repeat(20);
     let failure = buggy.check(&long, &Chunking::at(&[2])).unwrap_err();
     let report = failure.to_string();
@@ -721,6 +726,72 @@ fn any_stream_compares_errors_by_what_they_show_or_by_their_type() {
         .errors_eq::<Opaque>()
         .check(stream, &Chunking::EVERY_BYTE)
         .is_err());
+}
+
+/// Garbage (bytes over 200 where a length byte is due) skipped a run at a time: each call skips
+/// every garbage byte it has and reports one error for them, naming the first. Cut byte by
+/// byte, a run of garbage is one error a byte; in one piece, one for the run: the same error
+/// repeated, which the check counts once.
+fn skips_garbage(buf: &mut BytesMut) -> Result<Option<Bytes>, String> {
+    match buf.first() {
+        Some(&first) if first > 200 => {
+            let run = buf.iter().take_while(|&&b| b > 200).count();
+            buf.advance(run);
+            Err(format!("garbage from {first:#04x}"))
+        }
+        _ => tiny(false)(buf),
+    }
+}
+
+/// Counts its calls, and once they pass 4 reports one error at the end of the stream: a peer
+/// whose bytes came in too many pieces (the bug: a result that depends on the cuts, here an
+/// error more after the same messages).
+fn rate_limited() -> impl FnMut(&mut BytesMut) -> Result<Option<Bytes>, String> {
+    let mut calls = 0;
+    let mut reported = false;
+    move |buf| {
+        calls += 1;
+        if buf.is_empty() && calls > 4 && !reported {
+            reported = true;
+            return Err("too many reads".to_owned());
+        }
+        tiny(false)(buf)
+    }
+}
+
+#[test]
+fn any_stream_counts_a_repeated_error_once_and_tells_other_errors_apart() {
+    use lenframe::testkit::{Chunking, StreamCheck};
+    let check = StreamCheck::new(|| skips_garbage);
+    // 0xff 0xff 0xff: one error in one piece, three byte by byte, all the same error.
+    for chunking in [
+        Chunking::ONE_PIECE,
+        Chunking::EVERY_BYTE,
+        Chunking::at(&[1]),
+    ] {
+        assert!(check.check(b"\x01a\xff\xff\xff\x01b", &chunking).is_ok());
+    }
+    // 0xff 0xfe: one error in one piece; byte by byte a second one, "garbage from 0xfe".
+    let failure = check
+        .check(b"\x01a\xff\xfe\x01b", &Chunking::EVERY_BYTE)
+        .expect_err("garbage from 0xfe is another error");
+    assert_eq!(failure.fault, Fault::Differs { index: 2 }, "{failure}");
+
+    // Errors do not hide a difference in the messages around them.
+    let failure = StreamCheck::new(|| tiny(true))
+        .check(b"\x03abc\x02de\xff", &Chunking::at(&[2]))
+        .expect_err("the planted bug must be caught");
+    assert_eq!(failure.fault, Fault::Differs { index: 0 }, "{failure}");
+
+    // The same messages, and an error more in chunks.
+    let stream = b"\x01a\x01b";
+    assert!(StreamCheck::new(rate_limited)
+        .check(stream, &Chunking::ONE_PIECE)
+        .is_ok());
+    let failure = StreamCheck::new(rate_limited)
+        .check(stream, &Chunking::EVERY_BYTE)
+        .expect_err("an error more in chunks");
+    assert_eq!(failure.fault, Fault::Differs { index: 2 }, "{failure}");
 }
 
 // ---- a failure that needs exactly one cut -------------------------------------------------
