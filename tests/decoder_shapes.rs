@@ -7,8 +7,8 @@ use std::io::{self, BufRead, Cursor, Read};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use lenframe::testkit::{
-    by_value, cursor_parser, framed, parser, randomized, reader, stateful, Checker, TokioDecoder,
-    TokioEncoder, Truncation,
+    by_value, cursor_parser, framed, parser, randomized, reader, stateful, Checker, Fault,
+    TokioDecoder, TokioEncoder, Truncation, Violation,
 };
 use lenframe::Codec;
 use proptest::collection::vec;
@@ -348,4 +348,132 @@ fn a_decoded_type_without_clone_debug_or_partial_eq() {
             Backend::DataRow { columns } => format!("DataRow({columns:?})"),
         })
         .assert();
+}
+
+// ---- what the shapes themselves do -------------------------------------------------------
+
+/// A finding: tokio-util's `FramedRead` (0.7.20), after a decoder error, ends its stream once
+/// and, polled again, reads before it decodes what is buffered. `LinesCodec` documents that it
+/// skips an over-long line and goes on; under `FramedRead` the line after it stays in the
+/// buffer until more bytes (or the end) arrive: a peer that waits for the answer to that line
+/// waits forever. (lenframe's `Codec` reports no error for a discarded frame for this reason:
+/// `tests/tokio_framed.rs`.)
+#[test]
+fn recovery_under_framed_read_stalls_on_what_follows_an_error() {
+    let encode = |line: &String, dst: &mut BytesMut| {
+        dst.put_slice(line.as_bytes());
+        dst.put_u8(b'\n');
+    };
+    let checker = || {
+        Checker::new(
+            framed(|| LinesCodec::new_with_max_length(4)),
+            encode,
+            "[a-z]{0,8}",
+        )
+        .errors_on(|line: &String| line.len() > 4)
+        .truncation(Truncation::AllowRest)
+    };
+    let failure = checker()
+        .run()
+        .expect_err("FramedRead stalls after the error");
+    assert_eq!(
+        failure.violation,
+        Violation::OnePiece(Fault::Stalled {
+            index: 1,
+            delivered: 7,
+            end: 7
+        }),
+        "{failure}"
+    );
+    // The check went on past the `None` FramedRead ends its stream with after an error, and
+    // found the wait on the empty line that followed.
+    assert_eq!(failure.messages, ["aaaaa", ""], "{failure}");
+    assert_eq!(
+        failure.one_piece.messages,
+        ["error: MaxLineLengthExceeded", "\"\""]
+    );
+}
+
+#[test]
+fn a_reader_gets_interrupted_before_every_kth_read_of_the_plan() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    // The decoder reads one byte at a time and logs what each read returned.
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let seen = Rc::clone(&log);
+    let decoder = reader(move |mut stream| {
+        let seen = Rc::clone(&seen);
+        move || -> io::Result<Option<u8>> {
+            loop {
+                let mut byte = [0];
+                let read = stream.read(&mut byte);
+                seen.borrow_mut().push(match &read {
+                    Ok(n) => format!("{n}"),
+                    Err(e) => format!("{:?}", e.kind()),
+                });
+                match read {
+                    Ok(0) => return Ok(None),
+                    Ok(_) => return Ok(Some(byte[0])),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    });
+    let encode = |b: &u8, dst: &mut BytesMut| dst.put_u8(*b);
+    let plan = lenframe::testkit::Plan {
+        interrupt_every: 3,
+        ..lenframe::testkit::Plan::default()
+    };
+    Checker::new(decoder, encode, any::<u8>())
+        .truncation(Truncation::Off)
+        .check_plan(&[1, 2, 3, 4], &plan)
+        .unwrap();
+    // The run in one piece has no read errors; the run in chunks follows the plan.
+    let runs = log.borrow().join(" ");
+    assert!(
+        runs.ends_with("1 1 Interrupted 1 1 Interrupted 0"),
+        "{runs}"
+    );
+}
+
+#[test]
+fn the_shapes_show_what_they_are() {
+    let shown = [
+        format!("{:?}", framed(Codec::new)),
+        format!("{:?}", parser(|| simple_string)),
+        format!("{:?}", cursor_parser(|| bulk_string)),
+        format!(
+            "{:?}",
+            reader(|mut stream| move || -> io::Result<Option<u8>> {
+                let mut byte = [0];
+                Ok((stream.read(&mut byte)? == 1).then_some(byte[0]))
+            })
+        ),
+    ];
+    assert_eq!(
+        shown,
+        [
+            "Framed { .. }",
+            "Parser { .. }",
+            "CursorParser { .. }",
+            "Reader { .. }"
+        ]
+    );
+    // The reader a reader-shaped decoder is given.
+    let stream_shown = std::rc::Rc::new(std::cell::RefCell::new(String::new()));
+    let into = std::rc::Rc::clone(&stream_shown);
+    let decoder = reader(move |stream| {
+        *into.borrow_mut() = format!("{stream:?}");
+        let mut frames = lenframe::io::FrameReader::new(stream);
+        move || frames.read_frame()
+    });
+    Checker::new(decoder, encode_frame, frame())
+        .check_case(&[Bytes::from_static(b"x")], &[])
+        .unwrap();
+    assert!(
+        stream_shown.borrow().starts_with("StreamReader {"),
+        "{}",
+        stream_shown.borrow()
+    );
 }

@@ -355,6 +355,123 @@ fn a_parser_that_claims_bytes_it_was_not_given_is_reported_as_broken() {
     .assert();
 }
 
+// ---- liveness of a slice parser ----------------------------------------------------------
+
+/// A `\n`-line parser that, with `lookahead` (the bug), wants the byte after the newline before
+/// it returns the line (as if a continuation line could follow), so a line that ends the bytes
+/// so far waits: a peer waiting for the answer never sends that byte.
+fn lookahead_lines(lookahead: bool) -> impl Fn(&[u8]) -> Option<(Vec<u8>, usize)> {
+    move |input| {
+        let end = input.iter().position(|&b| b == b'\n')?;
+        if lookahead && input.len() == end + 1 {
+            return None;
+        }
+        Some((input[..end].to_vec(), end + 1))
+    }
+}
+
+#[test]
+fn liveness_catches_a_parser_that_waits_for_the_byte_after_a_message() {
+    let line = vec(b'a'..=b'z', 0..6);
+    let failure = Checker::new(
+        lenframe::testkit::parser(|| lookahead_lines(true)),
+        encode_newline,
+        line.clone(),
+    )
+    .run()
+    .expect_err("the planted bug must be caught");
+    assert!(
+        matches!(
+            failure.violation,
+            Violation::OnePiece(Fault::Stalled { index: 0, .. })
+        ),
+        "{failure}"
+    );
+    Checker::new(
+        lenframe::testkit::parser(|| lookahead_lines(false)),
+        encode_newline,
+        line,
+    )
+    .assert();
+}
+
+// ---- a parser's errors ---------------------------------------------------------------------
+
+#[derive(Debug, PartialEq)]
+enum LineError {
+    Incomplete,
+    Empty,
+}
+
+/// A line parser that says "incomplete" with an error, and rejects an empty line (the bug: the
+/// protocol allows them) with another.
+fn strict_lines(input: &[u8]) -> Result<(Vec<u8>, usize), LineError> {
+    let end = input
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or(LineError::Incomplete)?;
+    if end == 0 {
+        return Err(LineError::Empty);
+    }
+    Ok((input[..end].to_vec(), end + 1))
+}
+
+#[test]
+fn a_parsers_error_is_an_error_not_a_wait() {
+    let line = vec(b'a'..=b'z', 0..6);
+    // Every error means "incomplete" unless told otherwise.
+    let failure = Checker::new(
+        lenframe::testkit::parser(|| strict_lines)
+            .incomplete_when(|e: &LineError| *e == LineError::Incomplete),
+        encode_newline,
+        line.clone(),
+    )
+    .run()
+    .expect_err("the planted bug must be caught");
+    assert_eq!(
+        failure.violation,
+        Violation::OnePiece(Fault::Error { index: 0 }),
+        "{failure}"
+    );
+    assert!(failure.to_string().contains("Empty"), "{failure}");
+    // Without `incomplete_when`, no error means "incomplete": the first wait is an error.
+    let failure = Checker::new(
+        lenframe::testkit::parser(|| strict_lines),
+        encode_newline,
+        line,
+    )
+    .run()
+    .expect_err("an error is an error");
+    assert!(
+        matches!(failure.violation, Violation::OnePiece(Fault::Error { .. })),
+        "{failure}"
+    );
+}
+
+#[test]
+fn a_cursor_parsers_error_other_than_unexpected_eof_is_an_error() {
+    let parse = |cursor: &mut Cursor<&[u8]>| -> std::io::Result<Vec<u8>> {
+        let body = cursor_frame(false)(cursor)?;
+        if body.first() == Some(&0) {
+            return Err(std::io::ErrorKind::InvalidData.into());
+        }
+        Ok(body)
+    };
+    let failure = Checker::new(
+        cursor_parser(move || parse).incomplete_when(unexpected_eof),
+        encode_u16,
+        vec(any::<u8>(), 0..6),
+    )
+    .run()
+    .expect_err("the planted bug must be caught");
+    assert_eq!(
+        failure.violation,
+        Violation::OnePiece(Fault::Error { index: 0 }),
+        "{failure}"
+    );
+    assert!(failure.to_string().contains("InvalidData"), "{failure}");
+}
+
 // ---- liveness under FramedRead ------------------------------------------------------------
 
 /// A tokio decoder that returns at most one frame per read: after a frame it says "no frame"
