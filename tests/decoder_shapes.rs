@@ -477,3 +477,24 @@ fn the_shapes_show_what_they_are() {
         stream_shown.borrow()
     );
 }
+
+#[test]
+fn a_reader_decoder_that_panics_is_reported_as_a_panic() {
+    let decoder = reader(|stream| {
+        let mut frames = lenframe::io::FrameReader::new(stream);
+        move || {
+            let frame = frames.read_frame()?;
+            assert!(frame.as_ref().is_none_or(|f| f.len() != 3), "three");
+            Ok::<_, io::Error>(frame)
+        }
+    });
+    let failure = Checker::new(decoder, encode_frame, frame())
+        .run()
+        .expect_err("the panic must be caught");
+    assert_eq!(
+        failure.violation,
+        Violation::OnePiece(Fault::Panicked { index: 0 }),
+        "{failure}"
+    );
+    assert!(failure.to_string().contains("three"), "{failure}");
+}
