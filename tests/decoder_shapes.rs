@@ -498,3 +498,20 @@ fn a_reader_decoder_that_panics_is_reported_as_a_panic() {
     );
     assert!(failure.to_string().contains("three"), "{failure}");
 }
+
+#[test]
+fn a_reader_decoder_repeating_an_error_without_reading_ends_the_run_with_it() {
+    // Under recovery an error does not end a run; the same error again, with nothing read in
+    // between, would come for ever: that one ends it.
+    let decoder = reader(|_stream| || Err::<Option<u8>, _>("refused"));
+    let encode = |b: &u8, dst: &mut BytesMut| dst.put_u8(*b);
+    let failure = Checker::new(decoder, encode, any::<u8>())
+        .errors_on(|_| true)
+        .check_case(&[7, 8], &[])
+        .unwrap_err();
+    assert_eq!(
+        failure.violation,
+        Violation::OnePiece(Fault::Error { index: 1 }),
+        "{failure}"
+    );
+}

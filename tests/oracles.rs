@@ -772,6 +772,11 @@ fn any_stream_catches_a_decoder_whose_result_depends_on_the_cuts() {
         matches!(failure.fault, Fault::NoProgress { .. }),
         "{failure}"
     );
+    // At most one message a byte, and one more: an empty stream allows one.
+    let failure = StreamCheck::new(stuck)
+        .check(b"", &Chunking::ONE_PIECE)
+        .unwrap_err();
+    assert_eq!(failure.fault, Fault::NoProgress { index: 2 }, "{failure}");
 
     let twin = StreamCheck::new(|| tiny(false));
     assert_eq!(format!("{twin:?}"), "StreamCheck { .. }");
@@ -899,6 +904,24 @@ fn any_stream_counts_a_repeated_error_once_and_tells_other_errors_apart() {
         .check(b"\x03abc\x02de\xff", &Chunking::at(&[2]))
         .expect_err("the planted bug must be caught");
     assert_eq!(failure.fault, Fault::Differs { index: 0 }, "{failure}");
+
+    // The same messages, and one more in chunks, no error anywhere.
+    let heartbeat = || {
+        let mut calls = 0;
+        let mut sent = false;
+        move |buf: &mut BytesMut| -> Result<Option<Bytes>, String> {
+            calls += 1;
+            if buf.is_empty() && calls > 4 && !sent {
+                sent = true;
+                return Ok(Some(Bytes::from_static(b"heartbeat")));
+            }
+            tiny(false)(buf)
+        }
+    };
+    let failure = StreamCheck::new(heartbeat)
+        .check(b"\x01a\x01b", &Chunking::EVERY_BYTE)
+        .expect_err("a message more in chunks");
+    assert_eq!(failure.fault, Fault::Differs { index: 2 }, "{failure}");
 
     // The same messages, and an error more in chunks.
     let stream = b"\x01a\x01b";
