@@ -17,7 +17,7 @@ use lenframe::io::FrameReader;
 use lenframe::{Codec, DecodeError};
 
 #[path = "../examples/support/echo.rs"]
-#[allow(dead_code)] // the parts only the binaries use
+#[allow(dead_code, unused_imports)] // the parts only the binaries use (the flags, say)
 mod echo;
 
 use echo::{Event, Limits, Stalled};
