@@ -1,7 +1,8 @@
 //! The testkit's checker takes decoders in every shape they come in, with at most a line or two
 //! of glue each: realistic decoders of each shape, written here the way their crates write
 //! them, each passing the check with default settings. (Their buggy twins are in
-//! `tests/oracles.rs` and `tests/planted_bugs.rs`.)
+//! `tests/planted_bugs.rs` and the oracle files: `tests/oracles.rs`, `tests/liveness.rs`,
+//! `tests/slice_parsers.rs`, `tests/any_stream.rs`.)
 
 use std::io::{self, BufRead, Cursor, Read};
 

@@ -1,0 +1,226 @@
+//! Slice parsers (`testkit::parser`, `testkit::cursor_parser`): the oracle only they have, junk
+//! around the input, catches a parser that indexes from its buffer's start; a parser that breaks
+//! its own contract (claims bytes it was not given) is named as such; one that waits for the
+//! byte after a message stalls; and an error is an error, not a wait, unless the parser says it
+//! means "incomplete". Each planted bug is caught at default settings, and its twin passes.
+
+use std::io::Cursor;
+
+use bytes::{BufMut, BytesMut};
+use lenframe::testkit::{cursor_parser, unexpected_eof, Checker, Fault, Violation};
+use proptest::collection::vec;
+use proptest::prelude::*;
+
+mod support;
+
+use support::be;
+
+// ---- junk --------------------------------------------------------------------------------
+
+/// A cursor parser (mini-redis's shape): a 2-byte length, then the body. With `from_start`
+/// (the bug), the length is read from the start of the cursor's buffer, not its position.
+fn cursor_frame(from_start: bool) -> impl FnMut(&mut Cursor<&[u8]>) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    move |cursor| {
+        let start = cursor.position() as usize;
+        let at = if from_start { 0 } else { start };
+        let header = cursor
+            .get_ref()
+            .get(at..at + 2)
+            .ok_or(std::io::ErrorKind::UnexpectedEof)?;
+        let len = be(header);
+        cursor.set_position(start as u64 + 2);
+        let mut body = vec![0; len];
+        cursor.read_exact(&mut body)?;
+        Ok(body)
+    }
+}
+
+#[allow(clippy::ptr_arg)] // an encoder of `Vec<u8>` messages takes `&Vec<u8>`
+fn encode_u16(body: &Vec<u8>, dst: &mut BytesMut) {
+    dst.put_u16(u16::try_from(body.len()).expect("short bodies"));
+    dst.put_slice(body);
+}
+
+#[test]
+fn junk_catches_a_cursor_parser_that_indexes_from_the_buffer_start() {
+    let parse = cursor_parser(|| cursor_frame(true)).incomplete_when(unexpected_eof);
+    let failure = Checker::new(parse, encode_u16, vec(any::<u8>(), 0..16))
+        .run()
+        .expect_err("the planted bug must be caught");
+    assert!(
+        matches!(failure.violation, Violation::Junk(_)),
+        "only junk shows it: {failure}"
+    );
+    assert!(failure.junk > 0 && failure.messages.len() == 1, "{failure}");
+}
+
+#[test]
+fn junk_passes_the_same_parser_that_reads_from_its_position() {
+    let parse = cursor_parser(|| cursor_frame(false)).incomplete_when(unexpected_eof);
+    Checker::new(parse, encode_u16, vec(any::<u8>(), 0..16)).assert();
+}
+
+// ---- a parser's contract ------------------------------------------------------------------
+
+/// A slice parser of `\n`-terminated lines that says how many bytes its line used: with `bug`,
+/// two for the terminator, as if it were `\r\n`, so the line claims a byte it was not given.
+fn newline_parser(bug: bool) -> impl Fn(&[u8]) -> Option<(Vec<u8>, usize)> {
+    move |input| {
+        let end = input.iter().position(|&b| b == b'\n')?;
+        let terminator = if bug { 2 } else { 1 };
+        Some((input[..end].to_vec(), end + terminator))
+    }
+}
+
+#[allow(clippy::ptr_arg)] // an encoder of `Vec<u8>` messages takes `&Vec<u8>`
+fn encode_newline(line: &Vec<u8>, dst: &mut BytesMut) {
+    dst.put_slice(line);
+    dst.put_u8(b'\n');
+}
+
+#[test]
+fn a_parser_that_claims_bytes_it_was_not_given_is_reported_as_broken() {
+    let line = vec(b'a'..=b'z', 0..6);
+    let failure = Checker::new(
+        lenframe::testkit::parser(|| newline_parser(true)),
+        encode_newline,
+        line.clone(),
+    )
+    .run()
+    .expect_err("the planted bug must be caught");
+    assert_eq!(
+        failure.violation,
+        Violation::OnePiece(Fault::Broken { index: 0 }),
+        "{failure}"
+    );
+    assert!(
+        failure
+            .to_string()
+            .contains("the parser said its message used 2 bytes of an input of 1"),
+        "{failure}"
+    );
+    Checker::new(
+        lenframe::testkit::parser(|| newline_parser(false)),
+        encode_newline,
+        line,
+    )
+    .assert();
+}
+
+// ---- liveness of a slice parser ----------------------------------------------------------
+
+/// A `\n`-line parser that, with `lookahead` (the bug), wants the byte after the newline before
+/// it returns the line (as if a continuation line could follow), so a line that ends the bytes
+/// so far waits: a peer waiting for the answer never sends that byte.
+fn lookahead_lines(lookahead: bool) -> impl Fn(&[u8]) -> Option<(Vec<u8>, usize)> {
+    move |input| {
+        let end = input.iter().position(|&b| b == b'\n')?;
+        if lookahead && input.len() == end + 1 {
+            return None;
+        }
+        Some((input[..end].to_vec(), end + 1))
+    }
+}
+
+#[test]
+fn liveness_catches_a_parser_that_waits_for_the_byte_after_a_message() {
+    let line = vec(b'a'..=b'z', 0..6);
+    let failure = Checker::new(
+        lenframe::testkit::parser(|| lookahead_lines(true)),
+        encode_newline,
+        line.clone(),
+    )
+    .run()
+    .expect_err("the planted bug must be caught");
+    assert!(
+        matches!(
+            failure.violation,
+            Violation::OnePiece(Fault::Stalled { index: 0, .. })
+        ),
+        "{failure}"
+    );
+    Checker::new(
+        lenframe::testkit::parser(|| lookahead_lines(false)),
+        encode_newline,
+        line,
+    )
+    .assert();
+}
+
+// ---- a parser's errors ---------------------------------------------------------------------
+
+#[derive(Debug, PartialEq)]
+enum LineError {
+    Incomplete,
+    Empty,
+}
+
+/// A line parser that says "incomplete" with an error, and rejects an empty line (the bug: the
+/// protocol allows them) with another.
+fn strict_lines(input: &[u8]) -> Result<(Vec<u8>, usize), LineError> {
+    let end = input
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or(LineError::Incomplete)?;
+    if end == 0 {
+        return Err(LineError::Empty);
+    }
+    Ok((input[..end].to_vec(), end + 1))
+}
+
+#[test]
+fn a_parsers_error_is_an_error_not_a_wait() {
+    let line = vec(b'a'..=b'z', 0..6);
+    // Every error means "incomplete" unless told otherwise.
+    let failure = Checker::new(
+        lenframe::testkit::parser(|| strict_lines)
+            .incomplete_when(|e: &LineError| *e == LineError::Incomplete),
+        encode_newline,
+        line.clone(),
+    )
+    .run()
+    .expect_err("the planted bug must be caught");
+    assert_eq!(
+        failure.violation,
+        Violation::OnePiece(Fault::Error { index: 0 }),
+        "{failure}"
+    );
+    assert!(failure.to_string().contains("Empty"), "{failure}");
+    // Without `incomplete_when`, no error means "incomplete": the first wait is an error.
+    let failure = Checker::new(
+        lenframe::testkit::parser(|| strict_lines),
+        encode_newline,
+        line,
+    )
+    .run()
+    .expect_err("an error is an error");
+    assert!(
+        matches!(failure.violation, Violation::OnePiece(Fault::Error { .. })),
+        "{failure}"
+    );
+}
+
+#[test]
+fn a_cursor_parsers_error_other_than_unexpected_eof_is_an_error() {
+    let parse = |cursor: &mut Cursor<&[u8]>| -> std::io::Result<Vec<u8>> {
+        let body = cursor_frame(false)(cursor)?;
+        if body.first() == Some(&0) {
+            return Err(std::io::ErrorKind::InvalidData.into());
+        }
+        Ok(body)
+    };
+    let failure = Checker::new(
+        cursor_parser(move || parse).incomplete_when(unexpected_eof),
+        encode_u16,
+        vec(any::<u8>(), 0..6),
+    )
+    .run()
+    .expect_err("the planted bug must be caught");
+    assert_eq!(
+        failure.violation,
+        Violation::OnePiece(Fault::Error { index: 0 }),
+        "{failure}"
+    );
+    assert!(failure.to_string().contains("InvalidData"), "{failure}");
+}
