@@ -8,7 +8,7 @@ use lenframe::testkit::{framed, Checker, Fault, Violation};
 
 mod support;
 
-use support::{be, encode, frame};
+use support::default_framing::{be, encode, frame};
 
 // ---- liveness under FramedRead ------------------------------------------------------------
 

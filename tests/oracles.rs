@@ -12,7 +12,7 @@ use proptest::prelude::*;
 
 mod support;
 
-use support::{be, encode, frame};
+use support::default_framing::{be, encode, frame};
 
 // ---- memory ------------------------------------------------------------------------------
 

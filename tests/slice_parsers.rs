@@ -13,7 +13,7 @@ use proptest::prelude::*;
 
 mod support;
 
-use support::be;
+use support::default_framing::be;
 
 // ---- junk --------------------------------------------------------------------------------
 

@@ -1,28 +1,27 @@
-//! What the oracle test files share: lenframe's default framing (a 4-byte big-endian length,
-//! then the body) as the encoder their planted decoders read, and small frames to feed it.
+//! What the test files share. Each file includes this module (`mod support;`) and uses a part of
+//! it, hence the `allow` below.
 
-// Each test file includes this module and uses a part of it.
 #![allow(dead_code)]
 
-use bytes::{Bytes, BytesMut};
-use proptest::collection::vec;
-use proptest::prelude::*;
+use std::fs;
+use std::path::PathBuf;
 
-/// A big-endian length field's value.
-pub fn be(header: &[u8]) -> usize {
-    header
-        .iter()
-        .fold(0, |len, &byte| (len << 8) | usize::from(byte))
+pub mod default_framing;
+pub mod tiny;
+
+/// A folder of its own under the system's temporary folder, empty.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lenframe-tests-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("a scratch folder");
+    dir
 }
 
-/// lenframe's default layout: a 4-byte big-endian length, then the body.
-pub fn encode(frame: &Bytes, dst: &mut BytesMut) {
-    lenframe::Codec::new()
-        .encode(frame, dst)
-        .expect("frames under 8 MiB encode");
-}
-
-/// Frames of up to 31 bytes.
-pub fn frame() -> impl Strategy<Value = Bytes> {
-    vec(any::<u8>(), 0..32).prop_map(Bytes::from)
+/// The text a panic was raised with.
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_default()
 }
