@@ -2,6 +2,7 @@
 //! decoders read, and small frames to feed it.
 
 use bytes::{Bytes, BytesMut};
+use lenframe::Codec;
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -22,4 +23,13 @@ pub fn encode(frame: &Bytes, dst: &mut BytesMut) {
 /// Frames of up to 31 bytes.
 pub fn frame() -> impl Strategy<Value = Bytes> {
     vec(any::<u8>(), 0..32).prop_map(Bytes::from)
+}
+
+/// Encodes `frames` with the default layout, as the wire must carry them.
+pub fn encoded(frames: &[impl AsRef<[u8]>]) -> Vec<u8> {
+    let mut wire = BytesMut::new();
+    for frame in frames {
+        Codec::new().encode(frame.as_ref(), &mut wire).unwrap();
+    }
+    wire.to_vec()
 }
