@@ -1,7 +1,7 @@
 //! The echo server's and client's shared parts: the flags (`flags.rs`: the builder's own names
 //! for the framing) and the server loop. `examples/echo_server.rs` and `examples/echo_client.rs`
-//! are thin `main`s over this file, and `tests/tcp_loopback.rs` and `tests/echo_server.rs` run the same
-//! server in-process to watch its events.
+//! are thin `main`s over this file, and `tests/echo_loopback.rs` and `tests/echo_server.rs` run
+//! the same server in-process to watch its events.
 //!
 //! # Model: a thread per connection, bounded
 //!

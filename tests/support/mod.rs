@@ -7,6 +7,7 @@ use std::fs;
 use std::path::PathBuf;
 
 pub mod default_framing;
+pub mod rng;
 pub mod tiny;
 
 /// A folder of its own under the system's temporary folder, empty.
