@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use bytes::BytesMut;
 use lenframe::testkit::{
-    fallible, stateful, Checker, Chunking, Decode, Fault, Plan, Truncation, Violation,
+    fallible, stateful, Checker, Chunking, Fault, Plan, Truncation, Violation,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -19,7 +19,7 @@ use proptest::prelude::*;
 mod support;
 
 use support::panic_text;
-use support::tiny::{checker, cursor_tiny, encode, message, tiny, RestAtEof};
+use support::tiny::{checker, cursor_tiny, encode, message, tiny, AtEof, REST_AT_EOF};
 
 #[test]
 fn assert_panics_with_the_report_of_run_and_passes_the_twin() {
@@ -71,24 +71,8 @@ fn check_plan_fails_on_a_plan_that_breaks_the_decoder() {
     assert!(checker(false).check_plan(&messages, &every_byte).is_ok());
 }
 
-/// [`RestAtEof`], whose last message at the end of the stream comes in two (the bug).
-struct RestInTwo;
-
-impl Decode for RestInTwo {
-    type Message = Vec<u8>;
-    type Error = ();
-
-    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<u8>>, ()> {
-        tiny(false)(buf)
-    }
-
-    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<u8>>, ()> {
-        match self.decode(buf)? {
-            None if !buf.is_empty() => Ok(Some(buf.split_to(1).to_vec())),
-            decoded => Ok(decoded),
-        }
-    }
-}
+/// [`REST_AT_EOF`], whose last message at the end of the stream comes in two (the bug).
+const REST_IN_TWO: AtEof = AtEof(|rest| Some(rest.split_to(1).to_vec()));
 
 #[test]
 fn a_stream_cut_short_that_yields_two_messages_for_the_cut_one_names_the_extra() {
@@ -98,7 +82,7 @@ fn a_stream_cut_short_that_yields_two_messages_for_the_cut_one_names_the_extra()
         ..Plan::default()
     }
     .to_bytes();
-    let failure = Checker::with_lists(|| RestInTwo, encode, Just(vec![vec![5, 6]]))
+    let failure = Checker::with_lists(|| REST_IN_TWO, encode, Just(vec![vec![5, 6]]))
         .check_input(&input)
         .unwrap_err();
     assert_eq!(
@@ -119,7 +103,7 @@ fn a_reported_failure_fails_again_from_its_messages_and_plan() {
         .unwrap_err();
     assert_eq!(again.violation, cut.violation);
 
-    let short_checker = Checker::new(|| RestAtEof::<true>, encode, message());
+    let short_checker = Checker::new(|| REST_AT_EOF, encode, message());
     let short = short_checker.run().unwrap_err();
     assert!(
         matches!(short.violation, Violation::Truncated { .. }),
@@ -231,7 +215,7 @@ decoding in one piece was right, but in chunks the decoder returned another mess
     );
     assert!(stream_line.ends_with(" cd cd"), "{report}");
 
-    let short = Checker::new(|| RestAtEof::<true>, encode, message())
+    let short = Checker::new(|| REST_AT_EOF, encode, message())
         .check_case(&[vec![5, 6]], &[])
         .unwrap_err();
     assert_eq!(

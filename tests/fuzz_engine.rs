@@ -14,7 +14,7 @@ use proptest::prelude::*;
 
 mod support;
 
-use support::tiny::{checker, encode, message, tiny, RestAtEof};
+use support::tiny::{checker, encode, message, tiny, REST_AT_EOF, REST_STAYS};
 use support::{panic_text, scratch};
 
 #[test]
@@ -23,7 +23,7 @@ fn a_recorded_property_failure_fails_again_under_the_fuzz_engine() {
     // fuzz format names a truncation point for).
     let dir = scratch("recorded");
     let cut = checker(true).record_failures(&dir).run().unwrap_err();
-    let short = Checker::new(|| RestAtEof::<true>, encode, message())
+    let short = Checker::new(|| REST_AT_EOF, encode, message())
         .record_failures(&dir)
         .run()
         .unwrap_err();
@@ -57,14 +57,14 @@ fn a_recorded_property_failure_fails_again_under_the_fuzz_engine() {
     assert!(checker(false).check_input(&cut_input).is_ok());
 
     let short_input = short.input.clone().unwrap();
-    let again = Checker::new(|| RestAtEof::<true>, encode, message())
+    let again = Checker::new(|| REST_AT_EOF, encode, message())
         .check_input(&short_input)
         .unwrap_err();
     assert!(
         matches!(again.violation, Violation::Truncated { .. }),
         "{again}"
     );
-    assert!(Checker::new(|| RestAtEof::<false>, encode, message())
+    assert!(Checker::new(|| REST_STAYS, encode, message())
         .check_input(&short_input)
         .is_ok());
 

@@ -7,7 +7,9 @@
 use std::io::Cursor;
 
 use bytes::{BufMut, BytesMut};
-use lenframe::testkit::{cursor_parser, unexpected_eof, Checker, Fault, Violation};
+use lenframe::testkit::{
+    cursor_parser, parser, unexpected_eof, Checker, Encode, Fault, IntoSubject, Subject, Violation,
+};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -79,16 +81,20 @@ fn encode_newline(line: &Vec<u8>, dst: &mut BytesMut) {
     dst.put_u8(b'\n');
 }
 
+/// A checker of `subject` on `\n`-terminated lines of up to 5 letters (empty ones too).
+fn lines<I>(subject: I) -> Checker<Vec<u8>, I::Subject, impl Encode<Vec<u8>>>
+where
+    I: IntoSubject,
+    I::Subject: Subject<Message = Vec<u8>>,
+{
+    Checker::new(subject, encode_newline, vec(b'a'..=b'z', 0..6))
+}
+
 #[test]
 fn a_parser_that_claims_bytes_it_was_not_given_is_reported_as_broken() {
-    let line = vec(b'a'..=b'z', 0..6);
-    let failure = Checker::new(
-        lenframe::testkit::parser(|| newline_parser(true)),
-        encode_newline,
-        line.clone(),
-    )
-    .run()
-    .expect_err("the planted bug must be caught");
+    let failure = lines(parser(|| newline_parser(true)))
+        .run()
+        .expect_err("the planted bug must be caught");
     assert_eq!(
         failure.violation,
         Violation::OnePiece(Fault::Broken { index: 0 }),
@@ -100,12 +106,7 @@ fn a_parser_that_claims_bytes_it_was_not_given_is_reported_as_broken() {
             .contains("the parser said its message used 2 bytes of an input of 1"),
         "{failure}"
     );
-    Checker::new(
-        lenframe::testkit::parser(|| newline_parser(false)),
-        encode_newline,
-        line,
-    )
-    .assert();
+    lines(parser(|| newline_parser(false))).assert();
 }
 
 // ---- liveness of a slice parser ----------------------------------------------------------
@@ -125,14 +126,9 @@ fn lookahead_lines(lookahead: bool) -> impl Fn(&[u8]) -> Option<(Vec<u8>, usize)
 
 #[test]
 fn liveness_catches_a_parser_that_waits_for_the_byte_after_a_message() {
-    let line = vec(b'a'..=b'z', 0..6);
-    let failure = Checker::new(
-        lenframe::testkit::parser(|| lookahead_lines(true)),
-        encode_newline,
-        line.clone(),
-    )
-    .run()
-    .expect_err("the planted bug must be caught");
+    let failure = lines(parser(|| lookahead_lines(true)))
+        .run()
+        .expect_err("the planted bug must be caught");
     assert!(
         matches!(
             failure.violation,
@@ -140,12 +136,7 @@ fn liveness_catches_a_parser_that_waits_for_the_byte_after_a_message() {
         ),
         "{failure}"
     );
-    Checker::new(
-        lenframe::testkit::parser(|| lookahead_lines(false)),
-        encode_newline,
-        line,
-    )
-    .assert();
+    lines(parser(|| lookahead_lines(false))).assert();
 }
 
 // ---- a parser's errors ---------------------------------------------------------------------
@@ -156,45 +147,39 @@ enum LineError {
     Empty,
 }
 
-/// A line parser that says "incomplete" with an error, and rejects an empty line (the bug: the
-/// protocol allows them) with another.
-fn strict_lines(input: &[u8]) -> Result<(Vec<u8>, usize), LineError> {
-    let end = input
-        .iter()
-        .position(|&b| b == b'\n')
-        .ok_or(LineError::Incomplete)?;
-    if end == 0 {
-        return Err(LineError::Empty);
+/// A line parser that says "incomplete" with an error; with `reject_empty` (the bug: the
+/// protocol allows empty lines), it rejects an empty line with another.
+fn strict_lines(reject_empty: bool) -> impl Fn(&[u8]) -> Result<(Vec<u8>, usize), LineError> {
+    move |input| {
+        let end = input
+            .iter()
+            .position(|&b| b == b'\n')
+            .ok_or(LineError::Incomplete)?;
+        if reject_empty && end == 0 {
+            return Err(LineError::Empty);
+        }
+        Ok((input[..end].to_vec(), end + 1))
     }
-    Ok((input[..end].to_vec(), end + 1))
 }
 
 #[test]
 fn a_parsers_error_is_an_error_not_a_wait() {
-    let line = vec(b'a'..=b'z', 0..6);
-    // Every error means "incomplete" unless told otherwise.
-    let failure = Checker::new(
-        lenframe::testkit::parser(|| strict_lines)
-            .incomplete_when(|e: &LineError| *e == LineError::Incomplete),
-        encode_newline,
-        line.clone(),
-    )
-    .run()
-    .expect_err("the planted bug must be caught");
+    let incomplete = |e: &LineError| *e == LineError::Incomplete;
+    let failure = lines(parser(|| strict_lines(true)).incomplete_when(incomplete))
+        .run()
+        .expect_err("the planted bug must be caught");
     assert_eq!(
         failure.violation,
         Violation::OnePiece(Fault::Error { index: 0 }),
         "{failure}"
     );
     assert!(failure.to_string().contains("Empty"), "{failure}");
-    // Without `incomplete_when`, no error means "incomplete": the first wait is an error.
-    let failure = Checker::new(
-        lenframe::testkit::parser(|| strict_lines),
-        encode_newline,
-        line,
-    )
-    .run()
-    .expect_err("an error is an error");
+    // The twin, which takes empty lines, passes.
+    lines(parser(|| strict_lines(false)).incomplete_when(incomplete)).assert();
+    // Without `incomplete_when`, no error means "incomplete": the twin's first wait is an error.
+    let failure = lines(parser(|| strict_lines(false)))
+        .run()
+        .expect_err("an error is an error");
     assert!(
         matches!(failure.violation, Violation::OnePiece(Fault::Error { .. })),
         "{failure}"
@@ -223,4 +208,11 @@ fn a_cursor_parsers_error_other_than_unexpected_eof_is_an_error() {
         "{failure}"
     );
     assert!(failure.to_string().contains("InvalidData"), "{failure}");
+    // The twin, which takes a body starting with 0, passes.
+    Checker::new(
+        cursor_parser(|| cursor_frame(false)).incomplete_when(unexpected_eof),
+        encode_u16,
+        vec(any::<u8>(), 0..6),
+    )
+    .assert();
 }

@@ -41,11 +41,19 @@ pub fn checker(
     Checker::new(move || tiny(whole_reads), encode, message())
 }
 
+/// `tiny(false)`, with the bytes of no whole frame left at the end of the stream handed to a
+/// function that says what to return for them (the truncation oracle's subject).
+pub struct AtEof(pub fn(&mut BytesMut) -> Option<Vec<u8>>);
+
 /// The planted bug of the truncation oracle: at the end of the stream, whatever is buffered is
 /// returned as a last message, even the start of a cut one. Whole streams decode right.
-pub struct RestAtEof<const BUG: bool>;
+pub const REST_AT_EOF: AtEof = AtEof(|rest| Some(rest.split().to_vec()));
 
-impl<const BUG: bool> Decode for RestAtEof<BUG> {
+/// [`REST_AT_EOF`]'s twin: the bytes stay in the buffer, where the caller sees them (what the
+/// default `Truncation::Reported` accepts).
+pub const REST_STAYS: AtEof = AtEof(|_| None);
+
+impl Decode for AtEof {
     type Message = Vec<u8>;
     type Error = ();
 
@@ -55,7 +63,7 @@ impl<const BUG: bool> Decode for RestAtEof<BUG> {
 
     fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<u8>>, ()> {
         match self.decode(buf)? {
-            None if BUG && !buf.is_empty() => Ok(Some(buf.split().to_vec())),
+            None if !buf.is_empty() => Ok((self.0)(buf)),
             decoded => Ok(decoded),
         }
     }
