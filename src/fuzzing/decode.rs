@@ -44,9 +44,9 @@ impl Decode for Watched {
 /// Then by the check byte: [`CUTS`], the testkit's [`StreamCheck`] (one piece and the chunks
 /// give the same frames, errors, ending and leftover; no panic, no overrun); [`BORROWED`], the
 /// borrowed path ([`Codec::frames`], through [`feed_borrowed_each`]) on the chunks gives the
-/// same frames, spans, errors and leftover as `decode`; [`REENCODE`], every frame, re-encoded with the
-/// same layout, gives back exactly the bytes its call consumed (under the skip policy, the end
-/// of them: the call may first have finished discarding an oversize frame).
+/// same frames, spans, errors and leftover as `decode`; [`REENCODE`], every frame, re-encoded
+/// with the same layout, gives back exactly the bytes its call consumed (under the skip policy,
+/// the end of them: the call may first have finished discarding an oversize frame).
 pub fn decode(data: &[u8]) {
     let _limit = AllocationLimit::set(lenframe_allocations(data.len(), data.len()));
     let mut input = Input::new(data);

@@ -156,7 +156,8 @@ pub struct Plan {
     pub truncate: Option<usize>,
     /// Slice parsers: bytes of junk in front of the input in the junk run (0: no junk run).
     pub junk: usize,
-    /// The seed of the random numbers an encoder may draw ([`EncodeContext`](crate::testkit::EncodeContext)).
+    /// The seed of the random numbers an encoder may draw
+    /// ([`EncodeContext`](crate::testkit::EncodeContext)).
     pub seed: u64,
 }
 
