@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # What each oracle costs: a fuzz target and its bare twin (fuzz_targets/bare_*.rs: the same
-# work, no oracle), run side by side for the same time from the same corpus, one job each,
-# without a sanitizer; prints execs/s for both and the ratio (the oracle's cost, in bare runs).
+# work, no oracle), run one after the other for the same time from the same corpus, one job
+# each, without a sanitizer; prints execs/s for both and the ratio (the oracle's cost, in bare
+# runs). With ROUNDS > 1 (default 1), the pair runs that many times, alternating, and the line
+# gives the medians: a machine's speed drifts by a third from one minute to the next, and an
+# alternating median cancels most of it.
 #
 #   bash fuzz/measure.sh [SECONDS] [TARGET...]     (default 20 s; decode roundtrip reader differential)
+#   ROUNDS=3 bash fuzz/measure.sh 20 decode
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -11,6 +15,7 @@ seconds=${1:-20}
 shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(decode roundtrip reader differential)
+rounds=${ROUNDS:-1}
 
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 rm -f fuzz/target/.rustc_info.json
@@ -30,9 +35,20 @@ rate() {
   awk '/^stat::average_exec_per_sec/ {print $2}' "$log"
 }
 
+median() {
+  sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)}'
+}
+
 printf '%-14s %14s %14s %8s\n' target "oracle exec/s" "bare exec/s" ratio
 for target in "${targets[@]}"; do
-  oracle=$(rate "$target" "corpus/$target")
-  bare=$(rate "bare_$target" "corpus/$target")
-  printf '%-14s %14s %14s %7.1fx\n' "$target" "$oracle" "$bare" "$(echo "$bare / $oracle" | bc -l)"
+  oracles=() bares=()
+  for ((round = 1; round <= rounds; round++)); do
+    oracles+=("$(rate "$target" "corpus/$target")")
+    bares+=("$(rate "bare_$target" "corpus/$target")")
+  done
+  oracle=$(printf '%s\n' "${oracles[@]}" | median)
+  bare=$(printf '%s\n' "${bares[@]}" | median)
+  printf '%-14s %14s %14s %7.1fx' "$target" "$oracle" "$bare" "$(echo "$bare / $oracle" | bc -l)"
+  [ "$rounds" -eq 1 ] || printf '   (rounds: %s against %s)' "${oracles[*]}" "${bares[*]}"
+  printf '\n'
 done

@@ -4,29 +4,54 @@
 //! invariants on every call; the borrowed path against `decode`; or a re-encode of every frame.
 
 use super::*;
-use crate::testkit::{checked_decode, Decode, Plan, StreamCheck};
+use crate::testkit::feeder::{assert_repeated, checked_call, feed_borrowed_seen, Seen};
+use crate::testkit::{Decode, Plan, StreamCheck};
 
 /// Check: decoding in one piece and in the plan's chunks agree ([`StreamCheck`]).
 pub const CUTS: u8 = 0;
-/// Check: the borrowed path (`Codec::frames`) on the plan's chunks agrees with `decode`.
+/// Check: the borrowed path (`Codec::frames`) on the plan's chunks agrees with `decode` in one
+/// piece, and returns each frame as soon as it is whole.
 pub const BORROWED: u8 = 1;
-/// Check: every frame, re-encoded with the layout, gives back the bytes its call consumed.
+/// Check: every frame of the stream decoded in one piece, re-encoded with the layout, gives back
+/// the bytes its call consumed. In one piece: what it checks does not depend on the cuts, and
+/// that the frames do not is [`CUTS`]'s check.
 pub const REENCODE: u8 = 2;
 
-/// lenframe's `Codec` with its invariants asserted around every call
-/// ([`checked_decode`]): the subject of the any-stream check.
-struct Watched(Codec);
+/// lenframe's `Codec` with its invariants asserted around every call (those of
+/// [`checked_decode`](crate::testkit::checked_decode)): the subject of the any-stream check.
+/// That check calls again after every error (a decoder may resynchronize), so a fatal error's
+/// repetition is asserted on that call instead of on one more of its own.
+struct Watched {
+    codec: Codec,
+    /// The fatal error the last call returned, and the bytes it left buffered.
+    fatal: Option<(DecodeError, usize)>,
+}
+
+impl Watched {
+    fn call(&mut self, buf: &mut BytesMut, at_eof: bool) -> Result<Option<Bytes>, DecodeError> {
+        let result = checked_call(&mut self.codec, buf, at_eof);
+        if let Some((error, left)) = self.fatal.take() {
+            assert_repeated(&error, &result, left, buf.len());
+        }
+        if let Err(e) = &result {
+            if e.is_fatal() {
+                self.fatal = Some((e.clone(), buf.len()));
+            }
+        }
+        result
+    }
+}
 
 impl Decode for Watched {
     type Message = Bytes;
     type Error = DecodeError;
 
     fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, DecodeError> {
-        checked_decode(&mut self.0, buf, false)
+        self.call(buf, false)
     }
 
     fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, DecodeError> {
-        checked_decode(&mut self.0, buf, true)
+        self.call(buf, true)
     }
 }
 
@@ -39,14 +64,16 @@ impl Decode for Watched {
 ///
 /// Oracles, on every input: building never panics, and a field width outside 1..=8 or
 /// `num_skip` with a varint is the matching [`ConfigError`]; every call keeps lenframe's
-/// invariants ([`checked_decode`]: capacity within [`capacity_bound`], a frame consumes input,
-/// never waiting with a whole frame's worth buffered, a fatal error repeats without consuming).
+/// invariants (those of [`checked_decode`](crate::testkit::checked_decode): capacity within
+/// [`capacity_bound`], a frame consumes input, never waiting with a whole frame's worth
+/// buffered, a fatal error repeats without consuming).
 /// Then by the check byte: [`CUTS`], the testkit's [`StreamCheck`] (one piece and the chunks
 /// give the same frames, errors, ending and leftover; no panic, no overrun); [`BORROWED`], the
-/// borrowed path ([`Codec::frames`], through [`feed_borrowed_each`]) on the chunks gives the
-/// same frames, spans, errors and leftover as `decode`; [`REENCODE`], every frame, re-encoded
-/// with the same layout, gives back exactly the bytes its call consumed (under the skip policy,
-/// the end of them: the call may first have finished discarding an oversize frame).
+/// borrowed path ([`Codec::frames`], fed as by
+/// [`feed_borrowed_each`](crate::testkit::feed_borrowed_each)) on the chunks gives the same
+/// frames, frame ends, errors and leftover as `decode` in one piece, each frame as soon as it is
+/// whole; [`REENCODE`], every frame (in one piece), re-encoded with the same layout, gives back
+/// exactly the bytes its call consumed.
 pub fn decode(data: &[u8]) {
     let _limit = AllocationLimit::set(lenframe_allocations(data.len(), data.len()));
     let mut input = Input::new(data);
@@ -72,59 +99,98 @@ pub fn decode(data: &[u8]) {
     assert!(codec.max_wire_length() >= codec.max_frame_length());
 
     if check == CUTS {
-        let check = StreamCheck::new(|| Watched(codec.clone())).errors_eq::<DecodeError>();
+        let check = StreamCheck::new(|| Watched {
+            codec: codec.clone(),
+            fatal: None,
+        })
+        .errors_eq::<DecodeError>();
         if let Err(failure) = check.check(stream, &plan.chunking) {
             panic!("{failure}");
         }
         return;
     }
-    let chunks = plan.chunking.chunk_lengths(stream.len());
-    let owned = run(codec.clone(), stream, &chunks);
+    // Both other checks start from `decode` in one piece.
+    let owned = run(codec.clone(), stream, &[]);
     if check == BORROWED {
+        let chunks = plan.chunking.chunk_lengths(stream.len());
         borrowed_agrees(&codec, stream, &chunks, &owned);
     } else {
+        // One buffer for every re-encoding: no allocation per frame.
+        let mut out = BytesMut::new();
         for (frame, &(start, end)) in owned.frames.iter().zip(&owned.spans) {
-            reencode_matches(&codec, layout, frame, &stream[start..end]);
+            reencode_matches(&codec, layout, frame, &stream[start..end], &mut out);
         }
     }
 }
 
-/// The borrowed path, on the same chunks: the same frames at the same places (compared as they
-/// come, uncopied), the same errors, the same bytes left over.
+/// The borrowed path in the plan's chunks against `decode` in one piece (`owned`): the same
+/// frames (compared as they come, uncopied), each ending where it does in one piece and
+/// returned as soon as it is whole (never a wait with the next frame's last byte fed), the same
+/// errors, and the same bytes left over (after a fatal error, no more: the run in chunks stops
+/// where its chunk ended). A frame may start earlier than in one piece (its call may first
+/// have finished a discard), never before the frame ahead of it ended.
 fn borrowed_agrees(codec: &Codec, stream: &[u8], chunks: &[usize], owned: &Outcome) {
     let mut taken = 0;
-    let borrowed = feed_borrowed_each(&mut codec.clone(), stream, chunks, |frame, span| {
-        assert_eq!(
-            Some(frame),
-            owned.frames.get(taken).map(|f| &f[..]),
-            "borrowed and owned frames differ at frame {taken}"
-        );
-        assert_eq!(
-            Some(&span),
-            owned.spans.get(taken),
-            "borrowed and owned spans differ at frame {taken}"
-        );
-        taken += 1;
+    let borrowed = feed_borrowed_seen(&mut codec.clone(), stream, chunks, |seen| match seen {
+        Seen::Frame(frame, (start, end)) => {
+            assert_eq!(
+                Some(frame),
+                owned.frames.get(taken).map(|f| &f[..]),
+                "borrowed frame {taken} differs from decode's in one piece"
+            );
+            let (owned_start, owned_end) = owned.spans[taken];
+            let ahead_end = taken.checked_sub(1).map_or(0, |ahead| owned.spans[ahead].1);
+            assert!(
+                end == owned_end && (ahead_end..=owned_start).contains(&start),
+                "borrowed frame {taken} spans {start}..{end}, in one piece {owned_start}..\
+                 {owned_end} (the frame ahead ends at {ahead_end})"
+            );
+            taken += 1;
+        }
+        Seen::Waiting(fed) => {
+            if let Some(&(_, end)) = owned.spans.get(taken) {
+                assert!(
+                    end > fed,
+                    "the borrowed path waits with {fed} bytes fed, frame {taken} whole (it ends \
+                     at {end})"
+                );
+            }
+        }
     });
     assert_eq!(
         taken,
         owned.frames.len(),
-        "borrowed and owned frames differ"
+        "the borrowed path returned {taken} frames, decode in one piece {}",
+        owned.frames.len()
     );
     assert_eq!(
         borrowed.errors, owned.errors,
         "borrowed and owned errors differ"
     );
-    assert_eq!(
-        borrowed.leftover, owned.leftover,
-        "borrowed and owned leftovers differ"
-    );
+    if owned.errors.last().is_some_and(DecodeError::is_fatal) {
+        assert!(
+            borrowed.leftover <= owned.leftover,
+            "after a fatal error the borrowed path left {} bytes, decode in one piece {}",
+            borrowed.leftover,
+            owned.leftover
+        );
+    } else {
+        assert_eq!(
+            borrowed.leftover, owned.leftover,
+            "borrowed and owned leftovers differ"
+        );
+    }
 }
 
-/// Re-encodes `frame` and checks it against the bytes its call consumed.
-fn reencode_matches(codec: &Codec, layout: LayoutBytes, frame: &[u8], consumed: &[u8]) {
-    // Only under the skip policy can a call consume more than its frame: the tail of a discard.
-    let exact = codec.oversize_policy() == OversizePolicy::Error;
+/// Re-encodes `frame` (into `out`, cleared first) and checks it against the bytes its call
+/// consumed.
+fn reencode_matches(
+    codec: &Codec,
+    layout: LayoutBytes,
+    frame: &[u8],
+    consumed: &[u8],
+    out: &mut BytesMut,
+) {
     // A fixed field has one width; a varint's is the one that re-encodes.
     let widths = if layout.is_varint() {
         1..=10
@@ -139,10 +205,12 @@ fn reencode_matches(codec: &Codec, layout: LayoutBytes, frame: &[u8], consumed: 
         let Some(wire_len) = skip.checked_add(frame.len()) else {
             return false;
         };
-        if wire_len > consumed.len() || (exact && wire_len != consumed.len()) {
+        // Exactly: in one piece, even under the skip policy, a discard ends in the call that
+        // reports it, so no call before a frame takes the tail of one.
+        if wire_len != consumed.len() {
             return false;
         }
-        let wire = &consumed[consumed.len() - wire_len..];
+        let wire = consumed;
         // The frame keeps the header bytes after num_skip; the payload is what follows them.
         let (Some(payload), Some(prefix)) = (
             frame.get(header.saturating_sub(skip)..),
@@ -151,8 +219,8 @@ fn reencode_matches(codec: &Codec, layout: LayoutBytes, frame: &[u8], consumed: 
             return false;
         };
         let gap = wire.get(header..skip.max(header)).unwrap_or(&[]);
-        let mut out = BytesMut::new();
-        codec.encode_parts(prefix, gap, payload, &mut out).is_ok() && out[..] == *wire
+        out.clear();
+        codec.encode_parts(prefix, gap, payload, out).is_ok() && out[..] == *wire
     });
     assert!(
         matched,
@@ -160,4 +228,84 @@ fn reencode_matches(codec: &Codec, layout: LayoutBytes, frame: &[u8], consumed: 
         frame.len(),
         consumed.len()
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Buf;
+
+    use super::*;
+
+    /// A 4-byte big-endian header, then the payload.
+    fn frame(payload: &[u8]) -> Vec<u8> {
+        let mut wire = u32::try_from(payload.len()).unwrap().to_be_bytes().to_vec();
+        wire.extend_from_slice(payload);
+        wire
+    }
+
+    fn panic_text(run: impl FnOnce() + std::panic::UnwindSafe) -> String {
+        let payload = std::panic::catch_unwind(run).expect_err("the check passed");
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_borrowed_path_in_chunks_matches_decode_in_one_piece() {
+        // Under the skip policy with a 4-byte limit: frames, a discarded oversize frame whose
+        // tail a later call finishes, an empty frame, and a frame cut short by the end.
+        let skipping = Codec::builder()
+            .max_frame_length(4)
+            .oversize(OversizePolicy::Skip)
+            .build()
+            .unwrap();
+        let mut stream = [frame(b"ab"), frame(b"too long"), frame(b""), frame(b"abcd")].concat();
+        let whole = stream.len();
+        stream.extend_from_slice(&frame(b"cut")[..5]);
+        for codec in [Codec::new(), skipping] {
+            for stream in [&stream[..whole], &stream[..]] {
+                for chunks in [&[][..], &[1], &[2, 3], &[7]] {
+                    let owned = run(codec.clone(), stream, &[]);
+                    borrowed_agrees(&codec, stream, chunks, &owned);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_borrowed_run_that_waits_with_a_whole_frame_is_caught() {
+        // The reference says frame 1 ends at byte 11; the stream the borrowed path reads
+        // announces one byte more there, so it waits past byte 11: what a decoder that holds
+        // a whole frame back does.
+        let reference = [frame(b"ab"), frame(b"c")].concat();
+        let mut late = reference.clone();
+        late[9] = 2;
+        late.push(b'd');
+        let owned = run(Codec::new(), &reference, &[]);
+        let message = panic_text(|| borrowed_agrees(&Codec::new(), &late, &[1], &owned));
+        assert!(
+            message.contains("waits with 11 bytes fed, frame 1 whole (it ends at 11)"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_fatal_error_that_does_not_repeat_is_caught_on_the_next_call() {
+        let mut watched = Watched {
+            codec: Codec::builder().max_frame_length(4).build().unwrap(),
+            fatal: None,
+        };
+        let mut buf = BytesMut::from(&frame(b"too long")[..]);
+        assert!(watched.decode(&mut buf).is_err());
+        // The same call again: the same error, nothing consumed.
+        assert!(watched.decode(&mut buf).is_err());
+        // A call after the header was taken away (as a decoder that consumed it would).
+        buf.advance(4);
+        let message = panic_text(move || drop(watched.decode(&mut buf)));
+        assert!(
+            message.contains("a fatal error did not repeat"),
+            "{message}"
+        );
+    }
 }

@@ -38,8 +38,7 @@ use bytes::{Bytes, BytesMut};
 
 use crate::io::FrameReader;
 use crate::testkit::{
-    capacity_bound, feed, feed_borrowed_each, feed_in_chunks, sized_reads, ChunkedReader, Outcome,
-    Step,
+    capacity_bound, feed, feed_in_chunks, sized_reads, ChunkedReader, Outcome, Step,
 };
 use crate::{
     Builder, Codec, ConfigError, DecodeError, EncodeError, OversizePolicy, MAX_READ_AHEAD,

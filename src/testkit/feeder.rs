@@ -1,7 +1,7 @@
 //! Feeders: a stream fed to a decoder chunk by chunk, every decoder invariant checked on the way,
 //! and what came out ([`Outcome`]). The property tests and the fuzz oracles share them.
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 use crate::{Codec, DecodeError};
 
@@ -51,27 +51,38 @@ pub fn feed(
     // room a real one has.
     let mut buf = BytesMut::with_capacity(INITIAL_CAPACITY.min(stream.len()));
     let mut fed = 0;
-    let mut i = 0;
-    loop {
-        let at_eof = fed == stream.len();
-        if !at_eof {
-            let size = match sizes {
-                [] => stream.len(),
-                _ => sizes[i % sizes.len()].max(1),
-            };
-            let end = fed + size.min(stream.len() - fed);
-            buf.extend_from_slice(&stream[fed..end]);
-            fed = end;
-            i += 1;
-        }
+    for end in chunk_ends(stream.len(), sizes) {
+        buf.extend_from_slice(&stream[fed..end]);
+        fed = end;
         loop {
-            match step(&mut buf, at_eof, fed) {
+            match step(&mut buf, false, fed) {
                 Step::Again => {}
-                Step::More if !at_eof => break,
-                Step::More | Step::Stop => return buf.len(),
+                Step::More => break,
+                Step::Stop => return buf.len(),
             }
         }
     }
+    while step(&mut buf, true, fed) == Step::Again {}
+    buf.len()
+}
+
+/// Where each chunk of a stream of `len` bytes ends, cut in chunks of `sizes` (cycling, 0 read
+/// as 1; none: one chunk): [`feed`]'s cutting, shared by the feeders that need no buffer.
+fn chunk_ends(len: usize, sizes: &[usize]) -> impl Iterator<Item = usize> + '_ {
+    let mut fed = 0;
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        if fed == len {
+            return None;
+        }
+        let size = match sizes {
+            [] => len,
+            _ => sizes[i % sizes.len()].max(1),
+        };
+        fed += size.min(len - fed);
+        i += 1;
+        Some(fed)
+    })
 }
 
 /// The capacity [`Codec::decode`] may leave a buffer with, given the bytes it held before the
@@ -92,15 +103,27 @@ pub fn checked_decode(
     buf: &mut BytesMut,
     at_eof: bool,
 ) -> Result<Option<Bytes>, DecodeError> {
-    let call = |codec: &mut Codec, buf: &mut BytesMut| {
-        if at_eof {
-            codec.decode_eof(buf)
-        } else {
-            codec.decode(buf)
+    let result = checked_call(codec, buf, at_eof);
+    if let Err(e) = &result {
+        if e.is_fatal() {
+            let left = buf.len();
+            let again = call(codec, buf, at_eof);
+            assert_repeated(e, &again, left, buf.len());
         }
-    };
+    }
+    result
+}
+
+/// [`checked_decode`] but for the repetition of a fatal error, which the caller checks on its
+/// own next call ([`assert_repeated`]): for a caller that calls again after every error
+/// anyway, as the any-stream check does, so that no call is made twice.
+pub(crate) fn checked_call(
+    codec: &mut Codec,
+    buf: &mut BytesMut,
+    at_eof: bool,
+) -> Result<Option<Bytes>, DecodeError> {
     let before = buf.len();
-    let result = call(codec, buf);
+    let result = call(codec, buf, at_eof);
     assert!(
         buf.capacity() <= capacity_bound(before),
         "capacity {} after a call with {before} bytes buffered",
@@ -117,19 +140,33 @@ pub fn checked_decode(
             buf.len(),
             codec.max_wire_length()
         ),
-        Err(e) if e.is_fatal() => {
-            let left = buf.len();
-            let again = call(codec, buf);
-            assert_eq!(
-                again.err().as_ref(),
-                Some(e),
-                "a fatal error did not repeat"
-            );
-            assert_eq!(buf.len(), left, "a repeated fatal error consumed input");
-        }
         Err(_) => {}
     }
     result
+}
+
+/// The call after a fatal `error` (left `left` bytes buffered) gave `again`, leaving `now`
+/// bytes: it must be the same error, consuming nothing.
+pub(crate) fn assert_repeated(
+    error: &DecodeError,
+    again: &Result<Option<Bytes>, DecodeError>,
+    left: usize,
+    now: usize,
+) {
+    assert_eq!(
+        again.as_ref().err(),
+        Some(error),
+        "a fatal error did not repeat"
+    );
+    assert_eq!(now, left, "a repeated fatal error consumed input");
+}
+
+fn call(codec: &mut Codec, buf: &mut BytesMut, at_eof: bool) -> Result<Option<Bytes>, DecodeError> {
+    if at_eof {
+        codec.decode_eof(buf)
+    } else {
+        codec.decode(buf)
+    }
 }
 
 /// Feeds `stream` into `codec` in chunks of the given sizes (cycling), decoding after each chunk
@@ -159,10 +196,12 @@ pub fn feed_in_chunks(codec: &mut Codec, stream: &[u8], sizes: &[usize]) -> Outc
     out
 }
 
-/// [`feed_in_chunks`] for the borrowed path: the same chunks
-/// into a buffer this function manages as a caller of [`Codec::frames`] would (take the whole
-/// frames, drop [`Frames::consumed`](crate::Frames::consumed) bytes, keep the rest, append the
-/// next chunk), and [`Frames::finish`](crate::Frames::finish) at the end of the stream.
+/// [`feed_in_chunks`] for the borrowed path: the same chunks, [`Codec::frames`] called after
+/// each on the bytes a caller's buffer would hold (those fed and not yet consumed: the caller
+/// takes the whole frames, drops [`Frames::consumed`](crate::Frames::consumed) bytes, keeps the
+/// rest, appends the next chunk), and [`Frames::finish`](crate::Frames::finish) at the end of
+/// the stream. Those bytes are borrowed from `stream` itself, uncopied: `frames` takes a slice,
+/// and the slice holds the same bytes a buffer would.
 ///
 /// The [`Outcome`] means what `feed_in_chunks`' does, so the two compare field by field: a
 /// frame's span runs from the position before the `next` call that returned it to the position
@@ -190,10 +229,39 @@ pub fn feed_borrowed_each(
     sizes: &[usize],
     mut each: impl FnMut(&[u8], (usize, usize)),
 ) -> Outcome {
+    feed_borrowed_seen(codec, stream, sizes, |seen| {
+        if let Seen::Frame(frame, span) = seen {
+            each(frame, span);
+        }
+    })
+}
+
+/// What [`feed_borrowed_seen`] shows its caller as it goes.
+// The waits are read by the `decode` fuzz oracle only.
+#[cfg_attr(not(feature = "fuzzing"), allow(dead_code))]
+pub(crate) enum Seen<'a> {
+    /// A frame, and its span.
+    Frame(&'a [u8], (usize, usize)),
+    /// `frames` asked for more before the end of the stream, with this many stream bytes fed.
+    Waiting(usize),
+}
+
+/// [`feed_borrowed_each`], showing `seen` the waits too: for a caller that checks when each
+/// frame comes.
+pub(crate) fn feed_borrowed_seen(
+    codec: &mut Codec,
+    stream: &[u8],
+    sizes: &[usize],
+    mut seen: impl FnMut(Seen<'_>),
+) -> Outcome {
     let mut out = Outcome::default();
-    out.leftover = feed(stream, sizes, |buf, at_eof, fed| {
-        // Stream position of the buffer's first byte.
-        let base = fed - buf.len();
+    // Stream position of the first byte not consumed yet: the caller's buffer is
+    // `stream[start..fed]`.
+    let mut start = 0;
+    // After the bytes up to `fed` arrived (at the end of the stream: `at_eof`), `frames` until
+    // it asks for more (`true`: feed on) or the feeding ends.
+    let mut step = |fed: usize, at_eof: bool| -> bool {
+        let buf = &stream[start..fed];
         let mut frames = codec.frames(buf);
         let mut fatal = None;
         let mut before = 0;
@@ -207,7 +275,7 @@ pub fn feed_borrowed_each(
                             && used.as_ptr_range().end == frame.as_ptr_range().end,
                         "a frame is not the end of the bytes its call consumed"
                     );
-                    each(frame, (base + before, base + after));
+                    seen(Seen::Frame(frame, (start + before, start + after)));
                 }
                 // The call may have finished discarding an oversize frame first: only the
                 // offending header must stay, which the repeat below checks.
@@ -222,7 +290,8 @@ pub fn feed_borrowed_each(
         } else {
             None
         };
-        buf.advance(consumed);
+        start += consumed;
+        let buf = &stream[start..fed];
         if let Some(e) = fatal {
             let mut again = codec.frames(buf);
             assert_eq!(
@@ -232,7 +301,7 @@ pub fn feed_borrowed_each(
             );
             assert_eq!(again.consumed(), 0, "a repeated fatal error consumed input");
             out.errors.push(e);
-            return Step::Stop;
+            return false;
         }
         if let Some(e) = end {
             let again = codec.frames(buf).finish();
@@ -242,7 +311,7 @@ pub fn feed_borrowed_each(
                 "an end-of-stream error did not repeat"
             );
             out.errors.push(e);
-            return Step::Stop;
+            return false;
         }
         assert!(
             buf.len() < codec.max_wire_length(),
@@ -250,8 +319,24 @@ pub fn feed_borrowed_each(
             buf.len(),
             codec.max_wire_length()
         );
-        Step::More
-    });
+        if !at_eof {
+            seen(Seen::Waiting(fed));
+        }
+        true
+    };
+    let mut fed = 0;
+    let mut feeding = true;
+    for end in chunk_ends(stream.len(), sizes) {
+        fed = end;
+        feeding = step(fed, false);
+        if !feeding {
+            break;
+        }
+    }
+    if feeding {
+        step(fed, true);
+    }
+    out.leftover = fed - start;
     out
 }
 

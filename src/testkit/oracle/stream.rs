@@ -42,16 +42,13 @@ pub(crate) fn judge_stream<T: PartialEq>(
             || run.items.iter().any(|item| matches!(item, Item::Error(_)))
     };
     let (agree, same_items) = if has_errors(one_piece) || has_errors(chunked) {
-        let (a, b) = (
+        agreement(
             errors_once(one_piece, same_error),
             errors_once(chunked, same_error),
-        );
-        let agree = a.iter().zip(&b).take_while(|(x, y)| same(x, y)).count();
-        (agree, agree == a.len() && agree == b.len())
+            same,
+        )
     } else {
-        let (a, b) = (&one_piece.items, &chunked.items);
-        let agree = a.iter().zip(b).take_while(|(x, y)| same(x, y)).count();
-        (agree, agree == a.len() && agree == b.len())
+        agreement(one_piece.items.iter(), chunked.items.iter(), same)
     };
     // A run that stopped at an error stopped where its chunk ended: only whole runs leave
     // comparable bytes behind.
@@ -67,23 +64,53 @@ pub(crate) fn judge_stream<T: PartialEq>(
     Ok(())
 }
 
+/// How many items the two lists have alike from the start, and whether that is all of both.
+fn agreement<'a, T: 'a>(
+    mut a: impl Iterator<Item = &'a Item<T>>,
+    mut b: impl Iterator<Item = &'a Item<T>>,
+    same: impl Fn(&Item<T>, &Item<T>) -> bool,
+) -> (usize, bool) {
+    let mut agree = 0;
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return (agree, true),
+            (Some(x), Some(y)) if same(x, y) => agree += 1,
+            _ => return (agree, false),
+        }
+    }
+}
+
 /// A run's items with consecutive equal errors, and a last error equal to the ending's, kept
-/// once.
+/// once. An iterator, not a list: judged on every fuzz input, it allocates nothing.
 fn errors_once<'a, T>(
     run: &'a Run<T>,
-    same_error: &dyn Fn(&RunError, &RunError) -> bool,
-) -> Vec<&'a Item<T>> {
-    let mut items: Vec<&Item<T>> = Vec::with_capacity(run.items.len());
-    for item in &run.items {
-        match (items.last(), item) {
-            (Some(Item::Error(last)), Item::Error(e)) if same_error(last, e) => {}
-            _ => items.push(item),
+    same_error: &'a dyn Fn(&RunError, &RunError) -> bool,
+) -> impl Iterator<Item = &'a Item<T>> {
+    let mut kept_error: Option<&RunError> = None;
+    let mut items = run
+        .items
+        .iter()
+        .filter(move |item| match item {
+            Item::Error(e) => {
+                let repeat = kept_error.is_some_and(|kept| same_error(kept, e));
+                kept_error = Some(e);
+                !repeat
+            }
+            Item::Message(_) => {
+                kept_error = None;
+                true
+            }
+        })
+        .peekable();
+    std::iter::from_fn(move || {
+        let item = items.next()?;
+        if items.peek().is_none() {
+            if let (Item::Error(e), Ending::Error(ending)) = (item, &run.ending) {
+                if same_error(e, ending) {
+                    return None;
+                }
+            }
         }
-    }
-    if let (Some(Item::Error(last)), Ending::Error(e)) = (items.last(), &run.ending) {
-        if same_error(last, e) {
-            items.pop();
-        }
-    }
-    items
+        Some(item)
+    })
 }
