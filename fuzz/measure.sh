@@ -2,9 +2,10 @@
 # What each oracle costs: a fuzz target and its bare twin (fuzz_targets/bare_*.rs: the same
 # work, no oracle), run one after the other for the same time from the same corpus, one job
 # each, without a sanitizer; prints execs/s for both and the ratio (the oracle's cost, in bare
-# runs). With ROUNDS > 1 (default 1), the pair runs that many times, alternating, and the line
-# gives the medians: a machine's speed drifts by a third from one minute to the next, and an
-# alternating median cancels most of it.
+# runs). Round r runs both with libFuzzer's -seed=r, so that a rerun makes the same choices (a
+# target's rate depends on which inputs its fuzzer grows: the bare twin's swung from 520 000 to
+# 840 000 execs/s over five unseeded runs). With ROUNDS > 1 (default 1), the pair runs that many
+# times, alternating, seeds 1 to ROUNDS, and the line gives the medians.
 #
 #   bash fuzz/measure.sh [SECONDS] [TARGET...]     (default 20 s; decode roundtrip reader differential)
 #   ROUNDS=3 bash fuzz/measure.sh 20 decode
@@ -22,13 +23,13 @@ rm -f fuzz/target/.rustc_info.json
 cargo fuzz build -s none >/dev/null
 
 rate() {
-  local bin=$1 corpus=$2 log=fuzz/target/measure-$1.log
+  local bin=$1 corpus=$2 seed=$3 log=fuzz/target/measure-$1.log
   local scratch=fuzz/target/measure-corpus/$bin
   rm -rf "$scratch"
   mkdir -p "$scratch"
   cp -r "$corpus"/. "$scratch"/
-  cargo fuzz run -s none "$bin" "$scratch" -- -max_total_time="$seconds" -timeout=10 \
-    -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1 || {
+  cargo fuzz run -s none "$bin" "$scratch" -- -max_total_time="$seconds" -seed="$seed" \
+    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1 || {
     echo "fuzz/measure.sh: $bin failed, see $log" >&2
     exit 1
   }
@@ -43,8 +44,8 @@ printf '%-14s %14s %14s %8s\n' target "oracle exec/s" "bare exec/s" ratio
 for target in "${targets[@]}"; do
   oracles=() bares=()
   for ((round = 1; round <= rounds; round++)); do
-    oracles+=("$(rate "$target" "corpus/$target")")
-    bares+=("$(rate "bare_$target" "corpus/$target")")
+    oracles+=("$(rate "$target" "corpus/$target" "$round")")
+    bares+=("$(rate "bare_$target" "corpus/$target" "$round")")
   done
   oracle=$(printf '%s\n' "${oracles[@]}" | median)
   bare=$(printf '%s\n' "${bares[@]}" | median)
