@@ -4,8 +4,8 @@
 //! invariants on every call; the borrowed path against `decode`; or a re-encode of every frame.
 
 use super::*;
-use crate::testkit::feeder::{assert_repeated, checked_call, feed_borrowed_seen, Seen};
-use crate::testkit::{Decode, Plan, StreamCheck};
+use crate::testkit::feeder::{feed_borrowed_seen, Seen};
+use crate::testkit::{checked_decode, Decode, Plan, StreamCheck};
 
 /// Check: decoding in one piece and in the plan's chunks agree ([`StreamCheck`]).
 pub const CUTS: u8 = 0;
@@ -17,41 +17,20 @@ pub const BORROWED: u8 = 1;
 /// that the frames do not is [`CUTS`]'s check.
 pub const REENCODE: u8 = 2;
 
-/// lenframe's `Codec` with its invariants asserted around every call (those of
-/// [`checked_decode`](crate::testkit::checked_decode)): the subject of the any-stream check.
-/// That check calls again after every error (a decoder may resynchronize), so a fatal error's
-/// repetition is asserted on that call instead of on one more of its own.
-struct Watched {
-    codec: Codec,
-    /// The fatal error the last call returned, and the bytes it left buffered.
-    fatal: Option<(DecodeError, usize)>,
-}
-
-impl Watched {
-    fn call(&mut self, buf: &mut BytesMut, at_eof: bool) -> Result<Option<Bytes>, DecodeError> {
-        let result = checked_call(&mut self.codec, buf, at_eof);
-        if let Some((error, left)) = self.fatal.take() {
-            assert_repeated(&error, &result, left, buf.len());
-        }
-        if let Err(e) = &result {
-            if e.is_fatal() {
-                self.fatal = Some((e.clone(), buf.len()));
-            }
-        }
-        result
-    }
-}
+/// lenframe's `Codec` with its invariants asserted around every call
+/// ([`checked_decode`]): the subject of the any-stream check.
+struct Watched(Codec);
 
 impl Decode for Watched {
     type Message = Bytes;
     type Error = DecodeError;
 
     fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, DecodeError> {
-        self.call(buf, false)
+        checked_decode(&mut self.0, buf, false)
     }
 
     fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, DecodeError> {
-        self.call(buf, true)
+        checked_decode(&mut self.0, buf, true)
     }
 }
 
@@ -64,9 +43,8 @@ impl Decode for Watched {
 ///
 /// Oracles, on every input: building never panics, and a field width outside 1..=8 or
 /// `num_skip` with a varint is the matching [`ConfigError`]; every call keeps lenframe's
-/// invariants (those of [`checked_decode`](crate::testkit::checked_decode): capacity within
-/// [`capacity_bound`], a frame consumes input, never waiting with a whole frame's worth
-/// buffered, a fatal error repeats without consuming).
+/// invariants ([`checked_decode`]: capacity within [`capacity_bound`], a frame consumes input,
+/// never waiting with a whole frame's worth buffered, a fatal error repeats without consuming).
 /// Then by the check byte: [`CUTS`], the testkit's [`StreamCheck`] (one piece and the chunks
 /// give the same frames, errors, ending and leftover; no panic, no overrun); [`BORROWED`], the
 /// borrowed path ([`Codec::frames`], fed as by
@@ -99,11 +77,7 @@ pub fn decode(data: &[u8]) {
     assert!(codec.max_wire_length() >= codec.max_frame_length());
 
     if check == CUTS {
-        let check = StreamCheck::new(|| Watched {
-            codec: codec.clone(),
-            fatal: None,
-        })
-        .errors_eq::<DecodeError>();
+        let check = StreamCheck::new(|| Watched(codec.clone())).errors_eq::<DecodeError>();
         if let Err(failure) = check.check(stream, &plan.chunking) {
             panic!("{failure}");
         }
@@ -232,8 +206,6 @@ fn reencode_matches(
 
 #[cfg(test)]
 mod tests {
-    use bytes::Buf;
-
     use super::*;
 
     /// A 4-byte big-endian header, then the payload.
@@ -286,25 +258,6 @@ mod tests {
         let message = panic_text(|| borrowed_agrees(&Codec::new(), &late, &[1], &owned));
         assert!(
             message.contains("waits with 11 bytes fed, frame 1 whole (it ends at 11)"),
-            "{message}"
-        );
-    }
-
-    #[test]
-    fn a_fatal_error_that_does_not_repeat_is_caught_on_the_next_call() {
-        let mut watched = Watched {
-            codec: Codec::builder().max_frame_length(4).build().unwrap(),
-            fatal: None,
-        };
-        let mut buf = BytesMut::from(&frame(b"too long")[..]);
-        assert!(watched.decode(&mut buf).is_err());
-        // The same call again: the same error, nothing consumed.
-        assert!(watched.decode(&mut buf).is_err());
-        // A call after the header was taken away (as a decoder that consumed it would).
-        buf.advance(4);
-        let message = panic_text(move || drop(watched.decode(&mut buf)));
-        assert!(
-            message.contains("a fatal error did not repeat"),
             "{message}"
         );
     }

@@ -103,27 +103,15 @@ pub fn checked_decode(
     buf: &mut BytesMut,
     at_eof: bool,
 ) -> Result<Option<Bytes>, DecodeError> {
-    let result = checked_call(codec, buf, at_eof);
-    if let Err(e) = &result {
-        if e.is_fatal() {
-            let left = buf.len();
-            let again = call(codec, buf, at_eof);
-            assert_repeated(e, &again, left, buf.len());
+    let call = |codec: &mut Codec, buf: &mut BytesMut| {
+        if at_eof {
+            codec.decode_eof(buf)
+        } else {
+            codec.decode(buf)
         }
-    }
-    result
-}
-
-/// [`checked_decode`] but for the repetition of a fatal error, which the caller checks on its
-/// own next call ([`assert_repeated`]): for a caller that calls again after every error
-/// anyway, as the any-stream check does, so that no call is made twice.
-pub(crate) fn checked_call(
-    codec: &mut Codec,
-    buf: &mut BytesMut,
-    at_eof: bool,
-) -> Result<Option<Bytes>, DecodeError> {
+    };
     let before = buf.len();
-    let result = call(codec, buf, at_eof);
+    let result = call(codec, buf);
     assert!(
         buf.capacity() <= capacity_bound(before),
         "capacity {} after a call with {before} bytes buffered",
@@ -140,33 +128,19 @@ pub(crate) fn checked_call(
             buf.len(),
             codec.max_wire_length()
         ),
+        Err(e) if e.is_fatal() => {
+            let left = buf.len();
+            let again = call(codec, buf);
+            assert_eq!(
+                again.err().as_ref(),
+                Some(e),
+                "a fatal error did not repeat"
+            );
+            assert_eq!(buf.len(), left, "a repeated fatal error consumed input");
+        }
         Err(_) => {}
     }
     result
-}
-
-/// The call after a fatal `error` (left `left` bytes buffered) gave `again`, leaving `now`
-/// bytes: it must be the same error, consuming nothing.
-pub(crate) fn assert_repeated(
-    error: &DecodeError,
-    again: &Result<Option<Bytes>, DecodeError>,
-    left: usize,
-    now: usize,
-) {
-    assert_eq!(
-        again.as_ref().err(),
-        Some(error),
-        "a fatal error did not repeat"
-    );
-    assert_eq!(now, left, "a repeated fatal error consumed input");
-}
-
-fn call(codec: &mut Codec, buf: &mut BytesMut, at_eof: bool) -> Result<Option<Bytes>, DecodeError> {
-    if at_eof {
-        codec.decode_eof(buf)
-    } else {
-        codec.decode(buf)
-    }
 }
 
 /// Feeds `stream` into `codec` in chunks of the given sizes (cycling), decoding after each chunk
