@@ -208,19 +208,21 @@ fn reencode_matches(
 mod tests {
     use super::*;
 
-    /// A 4-byte big-endian header, then the payload.
+    use crate::testkit::shape::panic_message;
+
+    /// The default framing: a 4-byte big-endian length, then the payload.
     fn frame(payload: &[u8]) -> Vec<u8> {
-        let mut wire = u32::try_from(payload.len()).unwrap().to_be_bytes().to_vec();
-        wire.extend_from_slice(payload);
-        wire
+        let mut wire = BytesMut::new();
+        Codec::new().encode(payload, &mut wire).unwrap();
+        wire.to_vec()
     }
 
     fn panic_text(run: impl FnOnce() + std::panic::UnwindSafe) -> String {
-        let payload = std::panic::catch_unwind(run).expect_err("the check passed");
-        payload
-            .downcast_ref::<String>()
-            .cloned()
-            .unwrap_or_default()
+        panic_message(
+            std::panic::catch_unwind(run)
+                .expect_err("the check passed")
+                .as_ref(),
+        )
     }
 
     #[test]
