@@ -16,6 +16,24 @@ pub fn decode(data: &[u8]) {
     }
 }
 
+/// `decode`'s inputs decoded as the target reads them: the layout, the check byte and the plan
+/// parsed, the stream decoded once with that layout, in one piece. Not the bare loop
+/// (that is [`decode`]) but one pass of the work every check does at least once, for
+/// `fuzz/instructions.sh`.
+pub fn decode_stream(data: &[u8]) {
+    let mut input = super::Input::new(data);
+    let layout = super::LayoutBytes::parse(&mut input);
+    let _check = input.byte();
+    let (_plan, stream) = crate::testkit::Plan::parse(input.rest);
+    let Ok(mut codec) = layout.builder().build() else {
+        return;
+    };
+    let mut buf = BytesMut::from(stream);
+    while let Ok(Some(frame)) = codec.decode_eof(&mut buf) {
+        std::hint::black_box(frame);
+    }
+}
+
 /// `roundtrip`'s work: the input sent as frames (a length byte, then that many bytes), decoded.
 pub fn roundtrip(data: &[u8]) {
     let codec = Codec::new();

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# What the `decode` oracle costs on one fixed set of inputs, free of the noise of execs/s: grows
+# a corpus with `decode` (SECONDS, -seed=7, scratch folder), then replays it once (-runs=0)
+# through `decode`, its bare twin and `bare_decode_stream` (one unchecked pass of the same
+# streams) under valgrind's callgrind, counting the instructions inside the target only. Prints
+# the totals, and `decode`'s for the inputs of each check (the byte after the layout, % 3).
+#
+#   bash fuzz/instructions.sh [SECONDS]     (default 60; needs valgrind)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+seconds=${1:-60}
+
+command -v valgrind >/dev/null || { echo "fuzz/instructions.sh: needs valgrind" >&2; exit 1; }
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+cargo fuzz build -s none >/dev/null
+bin=fuzz/target/x86_64-unknown-linux-gnu/release
+scratch=fuzz/target/instructions
+rm -rf "$scratch"
+mkdir -p "$scratch/grown" "$scratch/check0" "$scratch/check1" "$scratch/check2"
+cp corpus/decode/* "$scratch/grown/"
+"$bin/decode" "$scratch/grown" -max_total_time="$seconds" -seed=7 >"$scratch/grow.log" 2>&1
+for file in "$scratch"/grown/*; do
+  # Missing bytes read as zero, as the target reads them.
+  check=$( (od -An -tu1 -j7 -N1 "$file" 2>/dev/null || true) | tr -d ' ')
+  cp "$file" "$scratch/check$(( ${check:-0} % 3 ))/"
+done
+
+count() {
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+    --toggle-collect=rust_fuzzer_test_input "$bin/$1" -runs=0 "$2" 2>&1 |
+    awk '/Collected/ {print $NF}'
+}
+
+echo "inputs: $(ls "$scratch/grown" | wc -l) (grown in ${seconds} s, -seed=7)"
+for target in decode bare_decode bare_decode_stream; do
+  printf '%-20s %14s instructions\n' "$target" "$(count "$target" "$scratch/grown")"
+done
+for check in 0 1 2; do
+  printf 'decode, check %s: %4s inputs %14s instructions\n' "$check" \
+    "$(ls "$scratch/check$check" | wc -l)" "$(count decode "$scratch/check$check")"
+done
