@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # What the `decode` oracle costs on one fixed set of inputs, free of the noise of execs/s: grows
 # a corpus with `decode` (SECONDS, -seed=7, scratch folder), then replays it once (-runs=0)
-# through `decode`, its bare twin and `bare_decode_stream` (one unchecked pass of the same
-# streams) under valgrind's callgrind, counting the instructions inside the target only. Prints
-# the totals, and `decode`'s for the inputs of each check (the byte after the layout, % 3).
+# through `decode`, its bare twin and `bare_decode_passes` (the decoding passes of each input's
+# check with no check: the floor under `decode`) under valgrind's callgrind, counting the
+# instructions inside the target only. Prints the totals, and `decode`'s and the passes' for the
+# inputs of each check (the byte after the layout, % 3).
 #
 #   bash fuzz/instructions.sh [SECONDS]     (default 60; needs valgrind)
 set -euo pipefail
@@ -33,10 +34,11 @@ count() {
 }
 
 echo "inputs: $(ls "$scratch/grown" | wc -l) (grown in ${seconds} s, -seed=7)"
-for target in decode bare_decode bare_decode_stream; do
+for target in decode bare_decode bare_decode_passes; do
   printf '%-20s %14s instructions\n' "$target" "$(count "$target" "$scratch/grown")"
 done
 for check in 0 1 2; do
-  printf 'decode, check %s: %4s inputs %14s instructions\n' "$check" \
-    "$(ls "$scratch/check$check" | wc -l)" "$(count decode "$scratch/check$check")"
+  printf 'check %s: %4s inputs, decode %14s, passes %14s instructions\n' "$check" \
+    "$(ls "$scratch/check$check" | wc -l)" "$(count decode "$scratch/check$check")" \
+    "$(count bare_decode_passes "$scratch/check$check")"
 done

@@ -5,7 +5,10 @@
 # runs). Round r runs both with libFuzzer's -seed=r, so that a rerun makes the same choices (a
 # target's rate depends on which inputs its fuzzer grows: the bare twin's swung from 520 000 to
 # 840 000 execs/s over five unseeded runs). With ROUNDS > 1 (default 1), the pair runs that many
-# times, alternating, seeds 1 to ROUNDS, and the line gives the medians.
+# times, alternating, seeds 1 to ROUNDS, and the line gives the medians. A target with a
+# `bare_TARGET_passes` (decode: its decoding passes made with no check, the floor under it) has
+# that one run in each round too, and its line splits the ratio: passes over bare, then the
+# target over its passes (the checks' cost).
 #
 #   bash fuzz/measure.sh [SECONDS] [TARGET...]     (default 20 s; decode roundtrip reader differential)
 #   ROUNDS=3 bash fuzz/measure.sh 20 decode
@@ -42,14 +45,24 @@ median() {
 
 printf '%-14s %14s %14s %8s\n' target "oracle exec/s" "bare exec/s" ratio
 for target in "${targets[@]}"; do
-  oracles=() bares=()
+  oracles=() bares=() passes=()
+  floor=
+  [ -f "fuzz/fuzz_targets/bare_${target}_passes.rs" ] && floor=bare_${target}_passes
   for ((round = 1; round <= rounds; round++)); do
     oracles+=("$(rate "$target" "corpus/$target" "$round")")
     bares+=("$(rate "bare_$target" "corpus/$target" "$round")")
+    [ -z "$floor" ] || passes+=("$(rate "$floor" "corpus/$target" "$round")")
   done
   oracle=$(printf '%s\n' "${oracles[@]}" | median)
   bare=$(printf '%s\n' "${bares[@]}" | median)
   printf '%-14s %14s %14s %7.1fx' "$target" "$oracle" "$bare" "$(echo "$bare / $oracle" | bc -l)"
   [ "$rounds" -eq 1 ] || printf '   (rounds: %s against %s)' "${oracles[*]}" "${bares[*]}"
   printf '\n'
+  if [ -n "$floor" ]; then
+    pass=$(printf '%s\n' "${passes[@]}" | median)
+    printf '  %-12s %14s %14s %7.1fx   (%s, no check; %s over it: %.1fx)' "passes" "$pass" "$bare" \
+      "$(echo "$bare / $pass" | bc -l)" "$floor" "$target" "$(echo "$pass / $oracle" | bc -l)"
+    [ "$rounds" -eq 1 ] || printf '   (rounds: %s)' "${passes[*]}"
+    printf '\n'
+  fi
 done

@@ -2,9 +2,11 @@
 //! which runs a target and its bare twin on the same corpus and reports how much the oracle
 //! costs. A few lines each, on purpose.
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 
 use crate::io::FrameReader;
+use crate::testkit::feeder::chunk_ends;
+use crate::testkit::{feed, Step};
 use crate::Codec;
 
 /// `decode`'s work: the default codec over the input, one piece.
@@ -16,22 +18,91 @@ pub fn decode(data: &[u8]) {
     }
 }
 
-/// `decode`'s inputs decoded as the target reads them: the layout, the check byte and the plan
-/// parsed, the stream decoded once with that layout, in one piece. Not the bare loop
-/// (that is [`decode`]) but one pass of the work every check does at least once, for
-/// `fuzz/instructions.sh`.
-pub fn decode_stream(data: &[u8]) {
+/// `decode`'s decoding passes with no check: the input read as the target reads it (layout,
+/// check byte, plan), then the passes the chosen check makes, unchecked. [`CUTS`]: the stream in
+/// one piece and in the plan's chunks; [`BORROWED`]: in one piece, then [`Codec::frames`] on
+/// the chunks; [`REENCODE`]: in one piece, every frame re-encoded. Not the bare loop
+/// (that is [`decode`]) but the floor under the target: what it costs is the cost of the
+/// passes, and the target's cost above it is the checks' (`fuzz/measure.sh`,
+/// `fuzz/instructions.sh`).
+///
+/// [`CUTS`]: super::CUTS
+/// [`BORROWED`]: super::BORROWED
+/// [`REENCODE`]: super::REENCODE
+pub fn decode_passes(data: &[u8]) {
     let mut input = super::Input::new(data);
     let layout = super::LayoutBytes::parse(&mut input);
-    let _check = input.byte();
-    let (_plan, stream) = crate::testkit::Plan::parse(input.rest);
-    let Ok(mut codec) = layout.builder().build() else {
+    let check = input.byte() % 3;
+    let (plan, stream) = crate::testkit::Plan::parse(input.rest);
+    let Ok(codec) = layout.builder().build() else {
         return;
     };
-    let mut buf = BytesMut::from(stream);
-    while let Ok(Some(frame)) = codec.decode_eof(&mut buf) {
+    let chunks = plan.chunking.chunk_lengths(stream.len());
+    let mut one_piece = codec.clone();
+    let mut out = BytesMut::new();
+    decode_in_chunks(&mut one_piece, stream, &[], |frame| {
+        if check == super::REENCODE {
+            out.clear();
+            let _ = codec.encode(&frame[..], &mut out);
+        }
         std::hint::black_box(frame);
+    });
+    if check == super::CUTS {
+        decode_in_chunks(&mut codec.clone(), stream, &chunks, |frame| {
+            std::hint::black_box(frame);
+        });
+    } else if check == super::BORROWED {
+        frames_in_chunks(&mut codec.clone(), stream, &chunks);
     }
+}
+
+/// `codec.decode` after each chunk until it waits, `decode_eof` at the end; stops at a fatal
+/// error.
+fn decode_in_chunks(
+    codec: &mut Codec,
+    stream: &[u8],
+    sizes: &[usize],
+    mut each: impl FnMut(Bytes),
+) {
+    feed(stream, sizes, |buf, at_eof, _| {
+        let result = if at_eof {
+            codec.decode_eof(buf)
+        } else {
+            codec.decode(buf)
+        };
+        match result {
+            Ok(Some(frame)) => {
+                each(frame);
+                Step::Again
+            }
+            Ok(None) => Step::More,
+            Err(e) if e.is_fatal() => Step::Stop,
+            Err(_) => Step::Again,
+        }
+    });
+}
+
+/// [`Codec::frames`] after each chunk on the bytes not consumed yet, as a caller's buffer holds
+/// them; stops at a fatal error.
+fn frames_in_chunks(codec: &mut Codec, stream: &[u8], sizes: &[usize]) {
+    let mut start = 0;
+    for end in chunk_ends(stream.len(), sizes) {
+        let mut frames = codec.frames(&stream[start..end]);
+        let mut fatal = false;
+        for item in frames.by_ref() {
+            match item {
+                Ok(frame) => {
+                    std::hint::black_box(frame);
+                }
+                Err(e) => fatal = e.is_fatal(),
+            }
+        }
+        start += frames.consumed();
+        if fatal {
+            return;
+        }
+    }
+    let _ = codec.frames(&stream[start..]).finish();
 }
 
 /// `roundtrip`'s work: the input sent as frames (a length byte, then that many bytes), decoded.

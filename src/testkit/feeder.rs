@@ -68,7 +68,7 @@ pub fn feed(
 
 /// Where each chunk of a stream of `len` bytes ends, cut in chunks of `sizes` (cycling, 0 read
 /// as 1; none: one chunk): [`feed`]'s cutting, shared by the feeders that need no buffer.
-fn chunk_ends(len: usize, sizes: &[usize]) -> impl Iterator<Item = usize> + '_ {
+pub(crate) fn chunk_ends(len: usize, sizes: &[usize]) -> impl Iterator<Item = usize> + '_ {
     let mut fed = 0;
     let mut i = 0;
     std::iter::from_fn(move || {
