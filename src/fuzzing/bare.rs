@@ -52,18 +52,18 @@ pub fn decode_passes(data: &[u8]) {
             std::hint::black_box(frame);
         });
     } else if check == super::BORROWED {
-        frames_in_chunks(&mut codec.clone(), stream, &chunks);
+        std::hint::black_box(frames_in_chunks(&mut codec.clone(), stream, &chunks));
     }
 }
 
 /// `codec.decode` after each chunk until it waits, `decode_eof` at the end; stops at a fatal
-/// error.
+/// error. Returns the bytes left over.
 fn decode_in_chunks(
     codec: &mut Codec,
     stream: &[u8],
     sizes: &[usize],
     mut each: impl FnMut(Bytes),
-) {
+) -> usize {
     feed(stream, sizes, |buf, at_eof, _| {
         let result = if at_eof {
             codec.decode_eof(buf)
@@ -79,30 +79,35 @@ fn decode_in_chunks(
             Err(e) if e.is_fatal() => Step::Stop,
             Err(_) => Step::Again,
         }
-    });
+    })
 }
 
 /// [`Codec::frames`] after each chunk on the bytes not consumed yet, as a caller's buffer holds
-/// them; stops at a fatal error.
-fn frames_in_chunks(codec: &mut Codec, stream: &[u8], sizes: &[usize]) {
+/// them; stops at a fatal error. Returns the frames and the bytes left over.
+fn frames_in_chunks(codec: &mut Codec, stream: &[u8], sizes: &[usize]) -> (usize, usize) {
+    let mut taken = 0;
     let mut start = 0;
+    let mut fed = 0;
     for end in chunk_ends(stream.len(), sizes) {
+        fed = end;
         let mut frames = codec.frames(&stream[start..end]);
         let mut fatal = false;
         for item in frames.by_ref() {
             match item {
                 Ok(frame) => {
                     std::hint::black_box(frame);
+                    taken += 1;
                 }
                 Err(e) => fatal = e.is_fatal(),
             }
         }
         start += frames.consumed();
         if fatal {
-            return;
+            return (taken, fed - start);
         }
     }
     let _ = codec.frames(&stream[start..]).finish();
+    (taken, fed - start)
 }
 
 /// `roundtrip`'s work: the input sent as frames (a length byte, then that many bytes), decoded.
@@ -137,5 +142,45 @@ pub fn differential(data: &[u8]) {
     let mut buf = BytesMut::from(data);
     while let Ok(Some(frame)) = theirs.decode(&mut buf) {
         std::hint::black_box(frame);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{feed_borrowed, feed_in_chunks, Plan};
+
+    /// The floor makes the passes the `decode` target checks: on every committed `decode`
+    /// input, the same frames and leftover as the testkit's checked feeders, in one piece and
+    /// in the input's chunks, owned and borrowed.
+    #[test]
+    fn the_passes_decode_what_the_checked_feeders_decode() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/decode");
+        let mut compared = 0;
+        for entry in std::fs::read_dir(dir).expect("corpus/decode") {
+            let data = std::fs::read(entry.expect("an entry").path()).expect("a corpus file");
+            let mut input = super::super::Input::new(&data);
+            let layout = super::super::LayoutBytes::parse(&mut input);
+            let _check = input.byte();
+            let (plan, stream) = Plan::parse(input.rest);
+            let Ok(codec) = layout.builder().build() else {
+                continue;
+            };
+            let chunks = plan.chunking.chunk_lengths(stream.len());
+            for sizes in [&[][..], &chunks[..]] {
+                let checked = feed_in_chunks(&mut codec.clone(), stream, sizes);
+                let mut frames = Vec::new();
+                let leftover =
+                    decode_in_chunks(&mut codec.clone(), stream, sizes, |f| frames.push(f));
+                assert_eq!((frames, leftover), (checked.frames, checked.leftover));
+                let borrowed = feed_borrowed(&mut codec.clone(), stream, sizes);
+                assert_eq!(
+                    frames_in_chunks(&mut codec.clone(), stream, sizes),
+                    (borrowed.frames.len(), borrowed.leftover)
+                );
+            }
+            compared += 1;
+        }
+        assert!(compared > 50, "only {compared} corpus inputs build a codec");
     }
 }
