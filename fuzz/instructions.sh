@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # What the `decode` oracle costs on one fixed set of inputs, free of the noise of execs/s: grows
-# a corpus with `decode` (SECONDS, -seed=7, scratch folder), then replays it once (-runs=0)
-# through `decode`, its bare twin and `bare_decode_passes` (the decoding passes of each input's
-# check with no check: the floor under `decode`) under valgrind's callgrind, counting the
-# instructions inside the target only. Prints the totals, and `decode`'s and the passes' for the
+# a corpus with `decode` (RUNS executions, -seed=7, -reload=0, addresses not randomized with
+# `setarch -R`, scratch folder: the same inputs on every run of the same build), then replays it
+# once (-runs=0) through `decode`, its bare twin and `bare_decode_passes` (the decoding passes of
+# each input's check with no check: the floor under `decode`) under valgrind's callgrind,
+# counting the instructions inside the target only. Prints the totals, and `decode`'s and the passes' for the
 # inputs of each check (the byte after the layout, % 3).
 #
-#   bash fuzz/instructions.sh [SECONDS]     (default 60; needs valgrind)
+#   bash fuzz/instructions.sh [RUNS]     (default 2000000; needs valgrind)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-seconds=${1:-60}
+runs=${1:-2000000}
 
 command -v valgrind >/dev/null || { echo "fuzz/instructions.sh: needs valgrind" >&2; exit 1; }
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
@@ -20,7 +21,13 @@ scratch=fuzz/target/instructions
 rm -rf "$scratch"
 mkdir -p "$scratch/grown" "$scratch/check0" "$scratch/check1" "$scratch/check2"
 cp corpus/decode/* "$scratch/grown/"
-"$bin/decode" "$scratch/grown" -max_total_time="$seconds" -seed=7 >"$scratch/grow.log" 2>&1
+same_addresses=()
+if setarch -R true 2>/dev/null; then
+  same_addresses=(setarch -R)
+else
+  echo "fuzz/instructions.sh: no setarch -R here, the inputs grown will differ between runs" >&2
+fi
+"${same_addresses[@]}" "$bin/decode" "$scratch/grown" -runs="$runs" -seed=7 -reload=0 >"$scratch/grow.log" 2>&1
 for file in "$scratch"/grown/*; do
   # Missing bytes read as zero, as the target reads them.
   check=$( (od -An -tu1 -j7 -N1 "$file" 2>/dev/null || true) | tr -d ' ')
@@ -33,7 +40,7 @@ count() {
     awk '/Collected/ {print $NF}'
 }
 
-echo "inputs: $(ls "$scratch/grown" | wc -l) (grown in ${seconds} s, -seed=7)"
+echo "inputs: $(ls "$scratch/grown" | wc -l) (grown in $runs runs, -seed=7)"
 for target in decode bare_decode bare_decode_passes; do
   printf '%-20s %14s instructions\n' "$target" "$(count "$target" "$scratch/grown")"
 done

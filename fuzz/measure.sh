@@ -2,9 +2,11 @@
 # What each oracle costs: a fuzz target and its bare twin (fuzz_targets/bare_*.rs: the same
 # work, no oracle), run one after the other for the same time from the same corpus, one job
 # each, without a sanitizer; prints execs/s for both and the ratio (the oracle's cost, in bare
-# runs). Round r runs both with libFuzzer's -seed=r, so that a rerun makes the same choices (a
-# target's rate depends on which inputs its fuzzer grows: the bare twin's swung from 520 000 to
-# 840 000 execs/s over five unseeded runs). With ROUNDS > 1 (default 1), the pair runs that many
+# runs). Round r runs both with libFuzzer's -seed=r, address randomization off (`setarch -R`)
+# and no corpus reload (-reload=0), so that a rerun makes the same choices: a target's rate
+# depends on which inputs its fuzzer grows (the bare twin's swung from 520 000 to 840 000
+# execs/s over five unseeded runs), and with randomized addresses the same seed still grew
+# different inputs (compared pointers reach libFuzzer's comparison tables). With ROUNDS > 1 (default 1), the pair runs that many
 # times, alternating, seeds 1 to ROUNDS, and the line gives the medians. A target with a
 # `bare_TARGET_passes` (decode: its decoding passes made with no check, the floor under it) has
 # that one run in each round too, and its line splits the ratio: passes over bare, then the
@@ -25,14 +27,22 @@ command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 rm -f fuzz/target/.rustc_info.json
 cargo fuzz build -s none >/dev/null
 
+# Without setarch, or where it may not turn randomization off, the runs still work, less alike.
+same_addresses=()
+if setarch -R true 2>/dev/null; then
+  same_addresses=(setarch -R)
+else
+  echo "fuzz/measure.sh: no setarch -R here, addresses stay randomized" >&2
+fi
+
 rate() {
   local bin=$1 corpus=$2 seed=$3 log=fuzz/target/measure-$1.log
   local scratch=fuzz/target/measure-corpus/$bin
   rm -rf "$scratch"
   mkdir -p "$scratch"
   cp -r "$corpus"/. "$scratch"/
-  cargo fuzz run -s none "$bin" "$scratch" -- -max_total_time="$seconds" -seed="$seed" \
-    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1 || {
+  "${same_addresses[@]}" cargo fuzz run -s none "$bin" "$scratch" -- -max_total_time="$seconds" \
+    -seed="$seed" -reload=0 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1 || {
     echo "fuzz/measure.sh: $bin failed, see $log" >&2
     exit 1
   }
