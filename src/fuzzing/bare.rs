@@ -30,14 +30,9 @@ pub fn decode(data: &[u8]) {
 /// [`BORROWED`]: super::BORROWED
 /// [`REENCODE`]: super::REENCODE
 pub fn decode_passes(data: &[u8]) {
-    let mut input = super::Input::new(data);
-    let layout = super::LayoutBytes::parse(&mut input);
-    let check = input.byte() % 3;
-    let (plan, stream) = crate::testkit::Plan::parse(input.rest);
-    let Ok(codec) = layout.builder().build() else {
+    let Some((codec, check, chunks, stream)) = decode_input(data) else {
         return;
     };
-    let chunks = plan.chunking.chunk_lengths(stream.len());
     let mut one_piece = codec.clone();
     let mut out = BytesMut::new();
     decode_in_chunks(&mut one_piece, stream, &[], |frame| {
@@ -54,6 +49,22 @@ pub fn decode_passes(data: &[u8]) {
     } else if check == super::BORROWED {
         std::hint::black_box(frames_in_chunks(&mut codec.clone(), stream, &chunks));
     }
+}
+
+/// A `decode` input read as the target reads it: the codec of its layout (`None` when the
+/// layout builds none), the check, the plan's chunk lengths and the stream.
+fn decode_input(data: &[u8]) -> Option<(Codec, u8, Vec<usize>, &[u8])> {
+    let mut input = super::Input::new(data);
+    let layout = super::LayoutBytes::parse(&mut input);
+    let check = input.byte() % 3;
+    let (plan, stream) = crate::testkit::Plan::parse(input.rest);
+    let codec = layout.builder().build().ok()?;
+    Some((
+        codec,
+        check,
+        plan.chunking.chunk_lengths(stream.len()),
+        stream,
+    ))
 }
 
 /// `codec.decode` after each chunk until it waits, `decode_eof` at the end; stops at a fatal
@@ -148,7 +159,7 @@ pub fn differential(data: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testkit::{feed_borrowed, feed_in_chunks, Plan};
+    use crate::testkit::{feed_borrowed, feed_in_chunks};
 
     /// The floor makes the passes the `decode` target checks: on every committed `decode`
     /// input, the same frames and leftover as the testkit's checked feeders, in one piece and
@@ -159,14 +170,9 @@ mod tests {
         let mut compared = 0;
         for entry in std::fs::read_dir(dir).expect("corpus/decode") {
             let data = std::fs::read(entry.expect("an entry").path()).expect("a corpus file");
-            let mut input = super::super::Input::new(&data);
-            let layout = super::super::LayoutBytes::parse(&mut input);
-            let _check = input.byte();
-            let (plan, stream) = Plan::parse(input.rest);
-            let Ok(codec) = layout.builder().build() else {
+            let Some((codec, _check, chunks, stream)) = decode_input(&data) else {
                 continue;
             };
-            let chunks = plan.chunking.chunk_lengths(stream.len());
             for sizes in [&[][..], &chunks[..]] {
                 let checked = feed_in_chunks(&mut codec.clone(), stream, sizes);
                 let mut frames = Vec::new();
