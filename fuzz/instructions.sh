@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# What the `decode` oracle costs on one fixed set of inputs, free of the noise of execs/s: grows
-# a corpus with `decode` (RUNS executions, -seed=7, -reload=0, addresses not randomized with
-# `setarch -R`, scratch folder: the same inputs on every run of the same build), then replays it
-# once (-runs=0) through `decode`, its bare twin and `bare_decode_passes` (the decoding passes of
-# each input's check with no check: the floor under `decode`) under valgrind's callgrind,
-# counting the instructions inside the target only. Prints the totals, and `decode`'s and the passes' for the
+# What the `decode` oracle costs on one fixed set of inputs, free of the noise of execs/s: grows a
+# corpus with `decode` (RUNS executions, -seed=7, -reload=0, addresses not randomized with
+# `setarch -R`, scratch folder: the same inputs on every run of the same build), then replays it once
+# (-runs=0) through `decode`, its bare twin and `bare_decode_passes` (the decoding passes of each
+# input's check with no check: the floor under `decode`) under valgrind's callgrind, counting the
+# instructions inside the target only. Prints the totals, and `decode`'s and the passes' for the
 # inputs of each check (the byte after the layout, % 3).
 #
 #   bash fuzz/instructions.sh [RUNS]     (default 2000000; needs valgrind)
@@ -27,7 +27,8 @@ if setarch -R true 2>/dev/null; then
 else
   echo "fuzz/instructions.sh: no setarch -R here, the inputs grown will differ between runs" >&2
 fi
-"${same_addresses[@]}" "$bin/decode" "$scratch/grown" -runs="$runs" -seed=7 -reload=0 >"$scratch/grow.log" 2>&1
+"${same_addresses[@]}" "$bin/decode" "$scratch/grown" -runs="$runs" -seed=7 -reload=0 \
+  >"$scratch/grow.log" 2>&1
 for file in "$scratch"/grown/*; do
   # Missing bytes read as zero, as the target reads them.
   check=$( (od -An -tu1 -j7 -N1 "$file" 2>/dev/null || true) | tr -d ' ')

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# What each oracle costs: a fuzz target and its bare twin (fuzz_targets/bare_*.rs: the same
-# work, no oracle), run one after the other for the same time from the same corpus, one job
-# each, without a sanitizer; prints execs/s for both and the ratio (the oracle's cost, in bare
-# runs). Round r runs both with libFuzzer's -seed=r, address randomization off (`setarch -R`)
-# and no corpus reload (-reload=0), so that a rerun makes the same choices: a target's rate
-# depends on which inputs its fuzzer grows (the bare twin's swung from 520 000 to 840 000
-# execs/s over five unseeded runs), and with randomized addresses the same seed still grew
-# different inputs (compared pointers reach libFuzzer's comparison tables). With ROUNDS > 1 (default 1), the pair runs that many
-# times, alternating, seeds 1 to ROUNDS, and the line gives the medians. A target with a
-# `bare_TARGET_passes` (decode: its decoding passes made with no check, the floor under it) has
-# that one run in each round too, and its line splits the ratio: passes over bare, then the
-# target over its passes (the checks' cost).
+# What each oracle costs: a fuzz target and its bare twin (fuzz_targets/bare_*.rs: the same work, no
+# oracle), run one after the other for the same time from the same corpus, one job each, without a
+# sanitizer; prints execs/s for both and the ratio (the oracle's cost, in bare runs). Round r runs
+# both with libFuzzer's -seed=r, address randomization off (`setarch -R`) and no corpus reload
+# (-reload=0), so that a rerun makes the same choices: a target's rate depends on which inputs its
+# fuzzer grows (the bare twin's swung from 520 000 to 840 000 execs/s over five unseeded runs), and
+# with randomized addresses the same seed still grew different inputs (compared pointers reach
+# libFuzzer's comparison tables). With ROUNDS > 1 (default 1), the pair runs that many times,
+# alternating, seeds 1 to ROUNDS, and the line gives the medians. A target with a
+# `bare_TARGET_passes` (decode: its decoding passes made with no check, the floor under it) has that
+# one run in each round too, and its line splits the ratio: passes over bare, then the target over
+# its passes (the checks' cost).
 #
 #   bash fuzz/measure.sh [SECONDS] [TARGET...]     (default 20 s; decode roundtrip reader differential)
 #   ROUNDS=3 bash fuzz/measure.sh 20 decode
