@@ -184,17 +184,16 @@ fn reencode_matches(
         if wire_len != consumed.len() {
             return false;
         }
-        let wire = consumed;
         // The frame keeps the header bytes after num_skip; the payload is what follows them.
         let (Some(payload), Some(prefix)) = (
             frame.get(header.saturating_sub(skip)..),
-            wire.get(..layout.offset),
+            consumed.get(..layout.offset),
         ) else {
             return false;
         };
-        let gap = wire.get(header..skip.max(header)).unwrap_or(&[]);
+        let gap = consumed.get(header..skip.max(header)).unwrap_or(&[]);
         out.clear();
-        codec.encode_parts(prefix, gap, payload, out).is_ok() && out[..] == *wire
+        codec.encode_parts(prefix, gap, payload, out).is_ok() && out[..] == *consumed
     });
     assert!(
         matched,
