@@ -7,7 +7,11 @@
 # instructions inside the target only. Prints the totals, and `decode`'s and the passes' for the
 # inputs of each check (the byte after the layout, % 3).
 #
+# With BEFORE=REV, REV's `decode` (built from a git worktree of that revision) is counted on the
+# same inputs too: an oracle change measured before and after, on one set of inputs.
+#
 #   bash fuzz/instructions.sh [RUNS]     (default 2000000; needs valgrind)
+#   BEFORE=b0a4d4e bash fuzz/instructions.sh
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -37,16 +41,30 @@ done
 
 count() {
   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-    --toggle-collect=rust_fuzzer_test_input "$bin/$1" -runs=0 "$2" 2>&1 |
+    --toggle-collect=rust_fuzzer_test_input "$1" -runs=0 "$2" 2>&1 |
     awk '/Collected/ {print $NF}'
 }
 
+before=
+if [ -n "${BEFORE:-}" ]; then
+  worktree=$root/fuzz/target/instructions-before
+  git worktree remove --force "$worktree" 2>/dev/null || rm -rf "$worktree"
+  git worktree add --detach "$worktree" "$BEFORE" >/dev/null
+  (cd "$worktree" && cargo fuzz build -s none decode >/dev/null)
+  before=$worktree/$bin/decode
+fi
+
 echo "inputs: $(ls "$scratch/grown" | wc -l) (grown in $runs runs, -seed=7)"
 for target in decode bare_decode bare_decode_passes; do
-  printf '%-20s %14s instructions\n' "$target" "$(count "$target" "$scratch/grown")"
+  printf '%-20s %14s instructions\n' "$target" "$(count "$bin/$target" "$scratch/grown")"
 done
+[ -z "$before" ] ||
+  printf '%-20s %14s instructions\n' "decode at $BEFORE" "$(count "$before" "$scratch/grown")"
 for check in 0 1 2; do
-  printf 'check %s: %4s inputs, decode %14s, passes %14s instructions\n' "$check" \
-    "$(ls "$scratch/check$check" | wc -l)" "$(count decode "$scratch/check$check")" \
-    "$(count bare_decode_passes "$scratch/check$check")"
+  printf 'check %s: %4s inputs, decode %14s, passes %14s' "$check" \
+    "$(ls "$scratch/check$check" | wc -l)" "$(count "$bin/decode" "$scratch/check$check")" \
+    "$(count "$bin/bare_decode_passes" "$scratch/check$check")"
+  [ -z "$before" ] || printf ', at %s %14s' "$BEFORE" "$(count "$before" "$scratch/check$check")"
+  printf ' instructions\n'
 done
+[ -z "$before" ] || git worktree remove --force "$worktree"
