@@ -12,8 +12,13 @@
 # one run in each round too, and its line splits the ratio: passes over bare, then the target over
 # its passes (the checks' cost).
 #
+# With BEFORE=REV, REV (built from a git worktree) runs too, its target and bare twin in each round
+# after this build's, from the same corpus with the same seeds: a change measured before and after
+# in one run. A change to the codec moves both sides of the ratio: the bare twin is the codec.
+#
 #   bash fuzz/measure.sh [SECONDS] [TARGET...]     (default 20 s; decode roundtrip reader differential)
 #   ROUNDS=3 bash fuzz/measure.sh 20 decode
+#   BEFORE=2fa138e ROUNDS=5 bash fuzz/measure.sh 20 decode
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -35,19 +40,30 @@ else
   echo "fuzz/measure.sh: no setarch -R here, addresses stay randomized" >&2
 fi
 
+# rate DIR BIN CORPUS SEED: BIN's execs/s, built and run in the checkout DIR, from a scratch copy
+# of CORPUS.
 rate() {
-  local bin=$1 corpus=$2 seed=$3 log=fuzz/target/measure-$1.log
-  local scratch=fuzz/target/measure-corpus/$bin
+  local dir=$1 bin=$2 corpus=$3 seed=$4
+  local log=$dir/fuzz/target/measure-$bin.log scratch=$dir/fuzz/target/measure-corpus/$bin
   rm -rf "$scratch"
   mkdir -p "$scratch"
   cp -r "$corpus"/. "$scratch"/
-  "${same_addresses[@]}" cargo fuzz run -s none "$bin" "$scratch" -- -max_total_time="$seconds" \
-    -seed="$seed" -reload=0 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1 || {
-    echo "fuzz/measure.sh: $bin failed, see $log" >&2
+  (cd "$dir" && "${same_addresses[@]}" cargo fuzz run -s none "$bin" "$scratch" -- \
+    -max_total_time="$seconds" -seed="$seed" -reload=0 -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 >"$log" 2>&1) || {
+    echo "fuzz/measure.sh: $bin failed in $dir, see $log" >&2
     exit 1
   }
   awk '/^stat::average_exec_per_sec/ {print $2}' "$log"
 }
+
+before=
+if [ -n "${BEFORE:-}" ]; then
+  before=$root/fuzz/target/measure-before
+  git worktree remove --force "$before" 2>/dev/null || rm -rf "$before"
+  git worktree add --detach "$before" "$BEFORE" >/dev/null
+  (cd "$before" && cargo fuzz build -s none >/dev/null)
+fi
 
 median() {
   sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)}'
@@ -58,10 +74,15 @@ for target in "${targets[@]}"; do
   oracles=() bares=() passes=()
   floor=
   [ -f "fuzz/fuzz_targets/bare_${target}_passes.rs" ] && floor=bare_${target}_passes
+  old_oracles=() old_bares=()
   for ((round = 1; round <= rounds; round++)); do
-    oracles+=("$(rate "$target" "corpus/$target" "$round")")
-    bares+=("$(rate "bare_$target" "corpus/$target" "$round")")
-    [ -z "$floor" ] || passes+=("$(rate "$floor" "corpus/$target" "$round")")
+    oracles+=("$(rate "$root" "$target" "$root/corpus/$target" "$round")")
+    bares+=("$(rate "$root" "bare_$target" "$root/corpus/$target" "$round")")
+    [ -z "$floor" ] || passes+=("$(rate "$root" "$floor" "$root/corpus/$target" "$round")")
+    [ -z "$before" ] || {
+      old_oracles+=("$(rate "$before" "$target" "$root/corpus/$target" "$round")")
+      old_bares+=("$(rate "$before" "bare_$target" "$root/corpus/$target" "$round")")
+    }
   done
   oracle=$(printf '%s\n' "${oracles[@]}" | median)
   bare=$(printf '%s\n' "${bares[@]}" | median)
@@ -75,4 +96,13 @@ for target in "${targets[@]}"; do
     [ "$rounds" -eq 1 ] || printf '   (rounds: %s)' "${passes[*]}"
     printf '\n'
   fi
+  if [ -n "$before" ]; then
+    old_oracle=$(printf '%s\n' "${old_oracles[@]}" | median)
+    old_bare=$(printf '%s\n' "${old_bares[@]}" | median)
+    printf '  %-12s %14s %14s %7.1fx' "at $BEFORE" "$old_oracle" "$old_bare" \
+      "$(echo "$old_bare / $old_oracle" | bc -l)"
+    [ "$rounds" -eq 1 ] || printf '   (rounds: %s against %s)' "${old_oracles[*]}" "${old_bares[*]}"
+    printf '\n'
+  fi
 done
+[ -z "$before" ] || git worktree remove --force "$before"
