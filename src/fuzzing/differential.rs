@@ -207,7 +207,7 @@ fn explain(
         our_end,
         Some(DecodeError::FrameTooLarge { announced, .. }) if i128::from(*announced) == frame_len
     );
-    if (ours_stopped && our_too_large && !tokio_rejects)
+    if (ours_stopped && our_too_large && ours_rejects && !tokio_rejects)
         || (theirs_stopped && their_end == TheirEnd::Limit && tokio_rejects && !ours_rejects)
     {
         return Some(Difference::WhatTheLimitBounds);
@@ -302,6 +302,22 @@ mod tests {
                 &[0, 0, 0, 5, b'h'],
                 (true, Some(&truncated)),
                 (true, TheirEnd::Clean)
+            ),
+            None
+        );
+        // A limit error from lenframe on a frame exactly at the limit (tokio-util's too): an
+        // off-by-one in lenframe, not what the limit bounds.
+        let at_limit = DecodeError::FrameTooLarge {
+            announced: 100,
+            max: 100,
+        };
+        assert_eq!(
+            explain(
+                layout,
+                100,
+                &[0, 0, 0, 100],
+                (true, Some(&at_limit)),
+                (false, TheirEnd::Clean)
             ),
             None
         );
