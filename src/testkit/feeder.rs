@@ -3,6 +3,7 @@
 
 use bytes::{Bytes, BytesMut};
 
+use crate::codec::to_u64;
 use crate::{Codec, DecodeError};
 
 /// What feeding a stream produced.
@@ -96,7 +97,9 @@ pub fn capacity_bound(buffered: usize) -> usize {
 /// One call of `codec` on `buf` (`decode`, or `decode_eof` at the end of the stream), with
 /// every invariant of the decoder asserted (panicking with a message, as a test or fuzz
 /// assertion): the buffer's capacity stays within [`capacity_bound`] of the bytes it held; a
-/// frame consumed input; while waiting, fewer than `codec.max_wire_length()` bytes are
+/// frame consumed input and is within `codec.max_frame_length()`; a frame refused as too large
+/// ([`DecodeError::FrameTooLarge`], [`DecodeError::FrameDiscarded`]) announced more than that
+/// limit, and the error names it; while waiting, fewer than `codec.max_wire_length()` bytes are
 /// buffered; a fatal error repeats when called again, consuming nothing.
 pub fn checked_decode(
     codec: &mut Codec,
@@ -117,6 +120,30 @@ pub fn checked_decode(
         "capacity {} after a call with {before} bytes buffered",
         buf.capacity()
     );
+    // The limit, both ways: no frame over it, no frame refused within it.
+    let max = codec.max_frame_length();
+    match &result {
+        Ok(Some(frame)) => assert!(
+            frame.len() <= max,
+            "a {}-byte frame returned, max frame length {max}",
+            frame.len()
+        ),
+        Err(
+            DecodeError::FrameTooLarge {
+                announced,
+                max: said,
+            }
+            | DecodeError::FrameDiscarded {
+                announced,
+                max: said,
+                ..
+            },
+        ) => assert!(
+            *announced > to_u64(max) && *said == max,
+            "a {announced}-byte frame refused as over {said}, max frame length {max}"
+        ),
+        _ => {}
+    }
     match &result {
         Ok(Some(_)) => assert!(
             buf.len() < before,
