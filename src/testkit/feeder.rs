@@ -96,11 +96,21 @@ pub fn capacity_bound(buffered: usize) -> usize {
 
 /// One call of `codec` on `buf` (`decode`, or `decode_eof` at the end of the stream), with
 /// every invariant of the decoder asserted (panicking with a message, as a test or fuzz
-/// assertion): the buffer's capacity stays within [`capacity_bound`] of the bytes it held; a
-/// frame consumed input and is within `codec.max_frame_length()`; a frame refused as too large
-/// ([`DecodeError::FrameTooLarge`], [`DecodeError::FrameDiscarded`]) announced more than that
-/// limit, and the error names it; while waiting, fewer than `codec.max_wire_length()` bytes are
-/// buffered; a fatal error repeats when called again, consuming nothing.
+/// assertion):
+///
+/// - the buffer's capacity stays within [`capacity_bound`] of the bytes it held;
+/// - a frame consumed input, is within `codec.max_frame_length()`, and leaves the codec idle
+///   ([`Codec::is_idle`]);
+/// - a frame refused as too large ([`DecodeError::FrameTooLarge`],
+///   [`DecodeError::FrameDiscarded`]) announced more than that limit, and the error names it;
+/// - discards are counted as they happen ([`Codec::discarded_frames`],
+///   [`Codec::discarded_bytes`]): one frame by the call that reports it, none by any other; every
+///   byte a call consumes without returning a frame is a discarded byte;
+/// - while waiting, fewer than `codec.max_wire_length()` bytes are buffered;
+/// - at the end of the stream, [`DecodeError::TruncatedHeader`] leaves the codec idle and names
+///   the bytes left, fewer than it needs; [`DecodeError::TruncatedFrame`] leaves it inside the
+///   frame and names fewer bytes than the frame's length, at least those left;
+/// - a fatal error repeats when called again, consuming nothing.
 pub fn checked_decode(
     codec: &mut Codec,
     buf: &mut BytesMut,
@@ -114,36 +124,16 @@ pub fn checked_decode(
         }
     };
     let before = buf.len();
+    let counted = (codec.discarded_frames(), codec.discarded_bytes());
     let result = call(codec, buf);
     assert!(
         buf.capacity() <= capacity_bound(before),
         "capacity {} after a call with {before} bytes buffered",
         buf.capacity()
     );
-    // The limit, both ways: no frame over it, no frame refused within it.
-    let max = codec.max_frame_length();
-    match &result {
-        Ok(Some(frame)) => assert!(
-            frame.len() <= max,
-            "a {}-byte frame returned, max frame length {max}",
-            frame.len()
-        ),
-        Err(
-            DecodeError::FrameTooLarge {
-                announced,
-                max: said,
-            }
-            | DecodeError::FrameDiscarded {
-                announced,
-                max: said,
-                ..
-            },
-        ) => assert!(
-            *announced > to_u64(max) && *said == max,
-            "a {announced}-byte frame refused as over {said}, max frame length {max}"
-        ),
-        _ => {}
-    }
+    assert_within_limit(codec, &result);
+    assert_discards_counted(codec, counted, before - buf.len(), &result);
+    assert_state(codec, buf.len(), &result);
     match &result {
         Ok(Some(_)) => assert!(
             buf.len() < before,
@@ -168,6 +158,85 @@ pub fn checked_decode(
         Err(_) => {}
     }
     result
+}
+
+/// [`checked_decode`]'s limit, both ways: no frame over it, no frame refused within it.
+fn assert_within_limit(codec: &Codec, result: &Result<Option<Bytes>, DecodeError>) {
+    let max = codec.max_frame_length();
+    match result {
+        Ok(Some(frame)) => assert!(
+            frame.len() <= max,
+            "a {}-byte frame returned, max frame length {max}",
+            frame.len()
+        ),
+        Err(
+            DecodeError::FrameTooLarge {
+                announced,
+                max: said,
+            }
+            | DecodeError::FrameDiscarded {
+                announced,
+                max: said,
+                ..
+            },
+        ) => assert!(
+            *announced > to_u64(max) && *said == max,
+            "a {announced}-byte frame refused as over {said}, max frame length {max}"
+        ),
+        _ => {}
+    }
+}
+
+/// [`checked_decode`]'s discard counters, against what one call consumed and returned: the
+/// counts before the call were `(frames, bytes)`.
+fn assert_discards_counted(
+    codec: &Codec,
+    (frames, bytes): (u64, u64),
+    consumed: usize,
+    result: &Result<Option<Bytes>, DecodeError>,
+) {
+    // Wrapping: a counter that went down shows as a huge count, and fails below.
+    let new_frames = codec.discarded_frames().wrapping_sub(frames);
+    let new_bytes = codec.discarded_bytes().wrapping_sub(bytes);
+    let reported = matches!(result, Err(DecodeError::FrameDiscarded { .. }));
+    assert_eq!(
+        new_frames,
+        u64::from(reported),
+        "a call that reported {} discarded frames counted {new_frames}",
+        u64::from(reported)
+    );
+    let consumed = to_u64(consumed);
+    let frame = matches!(result, Ok(Some(_)));
+    assert!(
+        new_bytes <= consumed && (frame || new_bytes == consumed),
+        "discarded bytes counted: {new_bytes} by a call that consumed {consumed} and {}",
+        if frame {
+            "returned a frame"
+        } else {
+            "returned no frame"
+        }
+    );
+}
+
+/// [`checked_decode`]'s codec state after a frame or at the end of the stream, `left` bytes
+/// still buffered.
+fn assert_state(codec: &Codec, left: usize, result: &Result<Option<Bytes>, DecodeError>) {
+    match result {
+        Ok(Some(_)) => assert!(codec.is_idle(), "not idle after returning a frame"),
+        Err(DecodeError::TruncatedHeader { buffered, needed }) => assert!(
+            codec.is_idle() && *buffered == left && buffered < needed,
+            "a truncated header of {buffered} bytes, {needed} needed, with {left} bytes left \
+             (idle: {})",
+            codec.is_idle()
+        ),
+        Err(DecodeError::TruncatedFrame { buffered, expected }) => assert!(
+            !codec.is_idle() && to_u64(left) <= *buffered && buffered < expected,
+            "a truncated frame of {buffered} bytes, {expected} expected, with {left} bytes left \
+             (idle: {})",
+            codec.is_idle()
+        ),
+        _ => {}
+    }
 }
 
 /// Feeds `stream` into `codec` in chunks of the given sizes (cycling), decoding after each chunk
