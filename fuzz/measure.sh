@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
 # What each oracle costs: a fuzz target and its bare twin (fuzz_targets/bare_*.rs: the same work, no
 # oracle), run one after the other for the same time from the same corpus, one job each, without a
-# sanitizer; prints execs/s for both and the ratio (the oracle's cost, in bare runs). Round r runs
-# both with libFuzzer's -seed=r, address randomization off (`setarch -R`) and no corpus reload
-# (-reload=0), so that a rerun makes the same choices: a target's rate depends on which inputs its
-# fuzzer grows (the bare twin's swung from 520 000 to 840 000 execs/s over five unseeded runs), and
-# with randomized addresses the same seed still grew different inputs (compared pointers reach
-# libFuzzer's comparison tables). With ROUNDS > 1 (default 1), the pair runs that many times,
-# alternating, seeds 1 to ROUNDS, and the line gives the medians. A target with a
-# `bare_TARGET_passes` (decode: its decoding passes made with no check, the floor under it) has that
-# one run in each round too, and its line splits the ratio: passes over bare, then the target over
-# its passes (the checks' cost).
+# sanitizer unless SANITIZER says (below); prints execs/s for both and the ratio (the oracle's cost,
+# in bare runs). Round r runs both with libFuzzer's -seed=r, address randomization off
+# (`setarch -R`) and no corpus reload (-reload=0), so that a rerun makes the same choices: a
+# target's rate depends on which inputs its fuzzer grows (the bare twin's swung from 520 000 to
+# 840 000 execs/s over five unseeded runs), and with randomized addresses the same seed still grew
+# different inputs (compared pointers reach libFuzzer's comparison tables). With ROUNDS > 1 (default
+# 1), the pair runs that many times, alternating, seeds 1 to ROUNDS, and the line gives the medians.
+# A target with a `bare_TARGET_passes` (decode: its decoding passes made with no check, the floor
+# under it) has that one run in each round too, and its line splits the ratio: passes over bare,
+# then the target over its passes (the checks' cost).
 #
 # With BEFORE=REV, REV (built from a git worktree) runs too, its target and bare twin in each round
 # after this build's, from the same corpus with the same seeds: a change measured before and after
 # in one run. A change to the codec moves both sides of the ratio: the bare twin is the codec.
 #
+# The builds are `-s none` by default. SANITIZER=address measures what `cargo fuzz run` builds
+# (AddressSanitizer); FLAGS adds cargo-fuzz build flags to every build and run, e.g.
+# FLAGS=--no-trace-compares (libFuzzer's comparison tracing off).
+#
 #   bash fuzz/measure.sh [SECONDS] [TARGET...]     (default 20 s; decode roundtrip reader differential)
 #   ROUNDS=3 bash fuzz/measure.sh 20 decode
+#   SANITIZER=address ROUNDS=3 bash fuzz/measure.sh 20 decode
+#   FLAGS=--no-trace-compares ROUNDS=3 bash fuzz/measure.sh 20 decode
 #   BEFORE=2fa138e ROUNDS=5 bash fuzz/measure.sh 20 decode
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,10 +33,14 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(decode roundtrip reader differential)
 rounds=${ROUNDS:-1}
+# Word splitting on purpose: FLAGS holds cargo-fuzz flags.
+# shellcheck disable=SC2206
+build=(-s "${SANITIZER:-none}" ${FLAGS:-})
 
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 rm -f fuzz/target/.rustc_info.json
-cargo fuzz build -s none >/dev/null
+cargo fuzz build "${build[@]}" >/dev/null
+echo "fuzz/measure.sh: cargo fuzz build ${build[*]}, ${seconds}s per run, $rounds round(s)"
 
 # Without setarch, or where it may not turn randomization off, the runs still work, less alike.
 same_addresses=()
@@ -48,7 +58,7 @@ rate() {
   rm -rf "$scratch"
   mkdir -p "$scratch"
   cp -r "$corpus"/. "$scratch"/
-  (cd "$dir" && "${same_addresses[@]}" cargo fuzz run -s none "$bin" "$scratch" -- \
+  (cd "$dir" && "${same_addresses[@]}" cargo fuzz run "${build[@]}" "$bin" "$scratch" -- \
     -max_total_time="$seconds" -seed="$seed" -reload=0 -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 >"$log" 2>&1) || {
     echo "fuzz/measure.sh: $bin failed in $dir, see $log" >&2
@@ -62,7 +72,7 @@ if [ -n "${BEFORE:-}" ]; then
   before=$root/fuzz/target/measure-before
   git worktree remove --force "$before" 2>/dev/null || rm -rf "$before"
   git worktree add --detach "$before" "$BEFORE" >/dev/null
-  (cd "$before" && cargo fuzz build -s none >/dev/null)
+  (cd "$before" && cargo fuzz build "${build[@]}" >/dev/null)
 fi
 
 median() {

@@ -43,8 +43,10 @@ impl Decode for Watched {
 ///
 /// Oracles, on every input: building never panics, and a field width outside 1..=8 or
 /// `num_skip` with a varint is the matching [`ConfigError`]; every call keeps lenframe's
-/// invariants ([`checked_decode`]: capacity within [`capacity_bound`], a frame consumes input,
-/// never waiting with a whole frame's worth buffered, a fatal error repeats without consuming).
+/// invariants ([`checked_decode`]: capacity within [`capacity_bound`], a frame consumes input
+/// and is within the limit, a refused frame is over it, discards are counted, never waiting
+/// with a whole frame's worth buffered, truncation errors name the bytes left, a fatal error
+/// repeats without consuming).
 /// Then by the check byte: [`CUTS`], the testkit's [`StreamCheck`] (one piece and the chunks
 /// give the same frames, errors, ending and leftover; no panic, no overrun); [`BORROWED`], the
 /// borrowed path ([`Codec::frames`], fed as by
