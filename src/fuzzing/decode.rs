@@ -3,6 +3,7 @@
 //! ([`StreamCheck`]: the same result in one piece and in the plan's chunks) with lenframe's
 //! invariants on every call; the borrowed path against `decode`; or a re-encode of every frame.
 
+use super::reference::fatal_error_agrees;
 use super::*;
 use crate::testkit::feeder::{feed_borrowed_seen, Seen};
 use crate::testkit::{checked_decode, Decode, Plan, StreamCheck};
@@ -85,8 +86,12 @@ pub fn decode(data: &[u8]) {
         }
         return;
     }
-    // Both other checks start from `decode` in one piece.
+    // Both other checks start from `decode` in one piece, and a fatal error that ended it is
+    // about the header it stopped at: read it without the codec.
     let owned = run(codec.clone(), stream, &[]);
+    if let Some(error) = owned.errors.last().filter(|e| e.is_fatal()) {
+        fatal_error_agrees(layout, &stream[stream.len() - owned.leftover..], error);
+    }
     if check == BORROWED {
         let chunks = plan.chunking.chunk_lengths(stream.len());
         borrowed_agrees(&codec, stream, &chunks, &owned);

@@ -1,6 +1,7 @@
 //! Target `differential`: lenframe against tokio-util's `LengthDelimitedCodec`, parting only where
 //! a documented difference applies.
 
+use super::reference::{read_field, Reading};
 use super::*;
 
 /// How tokio-util's decoder stopped.
@@ -189,14 +190,8 @@ fn explain(
     // The rest needs a whole header: a stream that ends inside one is an error to both.
     let width = usize::from(layout.field);
     let (header, skip) = layout.header_and_skip(width)?;
-    let field = rest.get(layout.offset..header)?;
-    let raw = if layout.flags & LITTLE_ENDIAN == 0 {
-        field.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
-    } else {
-        field
-            .iter()
-            .rev()
-            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+    let Reading::Value(raw) = read_field(layout, rest) else {
+        return None;
     };
     // Both fit in an i128: a u64 plus an isize, and a usize.
     let frame_len = i128::from(raw) + i128::try_from(layout.adjustment).unwrap_or(0);

@@ -332,6 +332,7 @@ pub mod bare;
 mod decode;
 mod differential;
 mod reader;
+mod reference;
 mod roundtrip;
 
 pub use decode::{decode, BORROWED, CUTS, REENCODE};
