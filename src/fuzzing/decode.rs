@@ -13,9 +13,10 @@ pub const CUTS: u8 = 0;
 /// Check: the borrowed path (`Codec::frames`) on the plan's chunks agrees with `decode` in one
 /// piece, and returns each frame as soon as it is whole.
 pub const BORROWED: u8 = 1;
-/// Check: every frame of the stream decoded in one piece, re-encoded with the layout, gives back
-/// the bytes its call consumed. In one piece: what it checks does not depend on the cuts, and
-/// that the frames do not is [`CUTS`]'s check.
+/// Check: every frame of the stream decoded in one piece, re-encoded with the layout
+/// ([`Codec::encode`], or [`Codec::encode_parts`] where the layout has a prefix or a gap), gives
+/// back the bytes its call consumed. In one piece: what it checks does not depend on the cuts,
+/// and that the frames do not is [`CUTS`]'s check.
 pub const REENCODE: u8 = 2;
 
 /// lenframe's `Codec` with its invariants asserted around every call
@@ -48,6 +49,10 @@ impl Decode for Watched {
 /// and is within the limit, a refused frame is over it, discards are counted, never waiting
 /// with a whole frame's worth buffered, truncation errors name the bytes left, a fatal error
 /// repeats without consuming).
+/// When decoding in one piece (for [`BORROWED`] and [`REENCODE`]) ends with a fatal error,
+/// the header it stopped at is read without the codec: a varint error exactly where that reading
+/// finds one, with the same numbers, a truncated header exactly where the stream ends inside the
+/// length field, and the field's value where the error names one.
 /// Then by the check byte: [`CUTS`], the testkit's [`StreamCheck`] (one piece and the chunks
 /// give the same frames, errors, ending and leftover; no panic, no overrun); [`BORROWED`], the
 /// borrowed path ([`Codec::frames`], fed as by
@@ -200,7 +205,13 @@ fn reencode_matches(
         };
         let gap = consumed.get(header..skip.max(header)).unwrap_or(&[]);
         out.clear();
-        codec.encode_parts(prefix, gap, payload, out).is_ok() && out[..] == *consumed
+        // `encode` where the layout has no parts: both entry points get checked.
+        let encoded = if prefix.is_empty() && gap.is_empty() {
+            codec.encode(payload, out)
+        } else {
+            codec.encode_parts(prefix, gap, payload, out)
+        };
+        encoded.is_ok() && out[..] == *consumed
     });
     assert!(
         matched,
