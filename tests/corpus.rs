@@ -313,6 +313,19 @@ fn write_seeds() {
             [&[0xFF; 10][..], &[0x01]].concat(),
         ),
         ("varint-u64-max", varint, [&[0xFF; 9][..], &[0x01]].concat()),
+        // The tenth byte carries bit 63 only: 1 there is 2^63 (a frame over the limit), 2 does
+        // not fit in a u64, 0 there is an overlong form.
+        ("varint-2p63", varint, [&[0x80; 9][..], &[0x01]].concat()),
+        (
+            "varint-tenth-byte-2",
+            varint,
+            [&[0xFF; 9][..], &[0x02]].concat(),
+        ),
+        (
+            "varint-overlong-10-bytes",
+            varint,
+            [&[0x80; 9][..], &[0x00]].concat(),
+        ),
         (
             "u64-max-length-plus-1",
             layout("", 0, 8, 0, 1, 0, 0).bytes,
