@@ -10,8 +10,10 @@ use super::*;
 pub(super) enum Reading {
     /// The field is whole and carries `value`.
     Value(u64),
-    /// The stream ends before the field does.
-    Incomplete,
+    /// The stream ends before the field does; the header needs at least `needed` bytes: a
+    /// fixed field's whole header, or one more byte than arrived of a varint's (at least its
+    /// first).
+    Incomplete { needed: usize },
     /// A varint that continues past 10 bytes, or whose value does not fit in a `u64`
     /// ([`DecodeError::VarintOverflow`]).
     Overflow { bytes: usize },
@@ -25,14 +27,23 @@ const VARINT_BYTES: usize = 64_usize.div_ceil(7);
 
 /// Reads the length field of the header at the start of `rest` (the layout's prefix first).
 pub(super) fn read_field(layout: LayoutBytes, rest: &[u8]) -> Reading {
-    let Some(field) = rest.get(layout.offset..) else {
-        return Reading::Incomplete;
-    };
+    let offset = layout.offset;
     if layout.is_varint() {
-        return read_varint(field);
+        return match rest.get(offset..) {
+            Some(field) => match read_varint(field) {
+                Reading::Incomplete { needed } => Reading::Incomplete {
+                    needed: offset + needed,
+                },
+                reading => reading,
+            },
+            None => Reading::Incomplete { needed: offset + 1 },
+        };
     }
-    let Some(bytes) = field.get(..usize::from(layout.field)) else {
-        return Reading::Incomplete;
+    let width = usize::from(layout.field);
+    let Some(bytes) = rest.get(offset..).and_then(|field| field.get(..width)) else {
+        return Reading::Incomplete {
+            needed: offset + width,
+        };
     };
     let fold = |acc: u64, &b: &u8| (acc << 8) | u64::from(b);
     Reading::Value(if layout.flags & LITTLE_ENDIAN == 0 {
@@ -63,14 +74,16 @@ fn read_varint(field: &[u8]) -> Reading {
             (true, _) => Reading::Value(value),
         };
     }
-    Reading::Incomplete
+    Reading::Incomplete {
+        needed: field.len() + 1,
+    }
 }
 
 /// Holds the fatal error that ended a run (`error`) against the reference reading of the header
 /// it stopped at, `rest` (a fatal error consumes nothing: the bytes left start with that header).
 /// A varint error is reported exactly when the reference finds one, with the same numbers; a
-/// stream that ends inside the length field is a truncated header; an error that names the
-/// field's value names the reference's. A truncated frame is about a header already consumed:
+/// stream that ends inside the length field is a truncated header naming the bytes left and
+/// the least the header needs; an error that names the field's value names the reference's. A truncated frame is about a header already consumed:
 /// nothing to check.
 pub(super) fn fatal_error_agrees(layout: LayoutBytes, rest: &[u8], error: &DecodeError) {
     if matches!(error, DecodeError::TruncatedFrame { .. }) {
@@ -86,7 +99,12 @@ pub(super) fn fatal_error_agrees(layout: LayoutBytes, rest: &[u8], error: &Decod
                 value: got_value,
             },
         ) => bytes == *got && value == *got_value,
-        (Reading::Incomplete, e) => matches!(e, DecodeError::TruncatedHeader { .. }),
+        (Reading::Incomplete { needed }, e) => {
+            *e == DecodeError::TruncatedHeader {
+                buffered: rest.len(),
+                needed,
+            }
+        }
         (
             Reading::Value(value),
             DecodeError::LengthUnderflow { value: got, .. }
@@ -136,7 +154,11 @@ mod tests {
             let mut out = [0; MAX_FIELD_BYTES];
             let n = LengthField::Varint.write(value, &mut out);
             assert_eq!(read_varint(&out[..n]), Reading::Value(value), "{value}");
-            assert_eq!(read_varint(&out[..n - 1]), Reading::Incomplete, "{value}");
+            assert_eq!(
+                read_varint(&out[..n - 1]),
+                Reading::Incomplete { needed: n },
+                "{value}"
+            );
         }
     }
 
@@ -186,11 +208,47 @@ mod tests {
     }
 
     #[test]
+    fn a_truncated_header_names_the_least_the_header_needs() {
+        // The default layout, one byte of its 4-byte header: lenframe says 4 are needed.
+        let layout = LayoutBytes::parse(&mut Input::new(&[0, 4]));
+        let out = run(layout.builder().build().unwrap(), &[0], &[]);
+        let truncated = DecodeError::TruncatedHeader {
+            buffered: 1,
+            needed: 4,
+        };
+        assert_eq!(out.errors, [truncated.clone()]);
+        fatal_error_agrees(layout, &[0], &truncated);
+        // One more than arrived (what `offset * width` for `offset + width` gives with no
+        // offset, planted by hand) is not enough.
+        let short = DecodeError::TruncatedHeader {
+            buffered: 1,
+            needed: 2,
+        };
+        let message = crate::testkit::shape::panic_message(
+            std::panic::catch_unwind(|| fatal_error_agrees(layout, &[0], &short))
+                .expect_err("the check passed")
+                .as_ref(),
+        );
+        assert!(
+            message.contains("reads as Incomplete { needed: 4 }"),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn a_fixed_field_reads_in_its_byte_order() {
         let big = LayoutBytes::parse(&mut Input::new(&[1, 2]));
         let little = LayoutBytes::parse(&mut Input::new(&[1, 2, LITTLE_ENDIAN]));
         assert_eq!(read_field(big, &[9, 1, 2]), Reading::Value(0x0102));
         assert_eq!(read_field(little, &[9, 1, 2]), Reading::Value(0x0201));
-        assert_eq!(read_field(big, &[9, 1]), Reading::Incomplete);
+        assert_eq!(read_field(big, &[9, 1]), Reading::Incomplete { needed: 3 });
+        assert_eq!(read_field(big, &[]), Reading::Incomplete { needed: 3 });
+        // A varint after a 1-byte prefix: the prefix and one byte, then one more than arrived.
+        let varint = LayoutBytes::parse(&mut Input::new(&[1, 10]));
+        assert_eq!(read_field(varint, &[]), Reading::Incomplete { needed: 2 });
+        assert_eq!(
+            read_field(varint, &[9, 0x80, 0x80]),
+            Reading::Incomplete { needed: 4 }
+        );
     }
 }
