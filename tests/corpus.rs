@@ -182,7 +182,14 @@ fn streams(l: &Layout) -> Vec<(&'static str, Vec<u8>)> {
 }
 
 fn write(target: &str, name: &str, data: &[u8]) {
+    thread_local! {
+        static WRITTEN: std::cell::RefCell<std::collections::HashSet<String>> =
+            std::cell::RefCell::default();
+    }
     let path = corpus_dir(target).join(format!("seed-{name}"));
+    // Two seeds under one name: the second would replace the first.
+    let fresh = WRITTEN.with(|written| written.borrow_mut().insert(path.display().to_string()));
+    assert!(fresh, "two seeds are named {}", path.display());
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(path, data).unwrap();
 }
@@ -321,6 +328,8 @@ fn write_seeds() {
             varint,
             [&[0xFF; 9][..], &[0x02]].concat(),
         ),
+        // Two bytes of a varint, both continued: the header needs a third.
+        ("varint-two-continued-bytes", varint, vec![0x80, 0x80]),
         (
             "varint-overlong-10-bytes",
             varint,

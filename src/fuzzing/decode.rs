@@ -95,7 +95,8 @@ pub fn decode(data: &[u8]) {
     // about the header it stopped at: read it without the codec.
     let owned = run(codec.clone(), stream, &[]);
     if let Some(error) = owned.errors.last().filter(|e| e.is_fatal()) {
-        fatal_error_agrees(layout, &stream[stream.len() - owned.leftover..], error);
+        let rest = &stream[stream.len() - owned.leftover..];
+        fatal_error_agrees(layout, codec.max_frame_length(), rest, error);
     }
     if check == BORROWED {
         let chunks = plan.chunking.chunk_lengths(stream.len());

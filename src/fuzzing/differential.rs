@@ -184,17 +184,22 @@ fn explain(
 ) -> Option<Difference> {
     let (ours_stopped, our_end) = ours;
     let (theirs_stopped, their_end) = theirs;
-    if ours_stopped && matches!(our_end, Some(DecodeError::FrameEndsInHeader { .. })) {
-        return Some(Difference::FrameEndsInHeader);
-    }
     // The rest needs a whole header: a stream that ends inside one is an error to both.
     let width = usize::from(layout.field);
     let (header, skip) = layout.header_and_skip(width)?;
-    let Reading::Value(raw) = read_field(layout, rest) else {
+    let Reading::Value { value: raw, .. } = read_field(layout, rest) else {
         return None;
     };
     // Both fit in an i128: a u64 plus an isize, and a usize.
     let frame_len = i128::from(raw) + i128::try_from(layout.adjustment).unwrap_or(0);
+    let ends_in_header = frame_len + i128::try_from(skip).unwrap_or(i128::MAX)
+        < i128::try_from(header).unwrap_or(i128::MAX);
+    if ours_stopped
+        && ends_in_header
+        && matches!(our_end, Some(DecodeError::FrameEndsInHeader { .. }))
+    {
+        return Some(Difference::FrameEndsInHeader);
+    }
     let max = i128::try_from(max).unwrap_or(i128::MAX);
     let tokio_rejects = i128::from(raw) > max;
     let ours_rejects = frame_len > max;
@@ -324,6 +329,22 @@ mod tests {
                 &[0, 0, 0, 5],
                 (false, None),
                 (true, TheirEnd::Limit)
+            ),
+            None
+        );
+        // An empty frame refused as ending inside its header (`wire_len <= header_len` for `<`
+        // in `Codec::parse_head`, planted by hand): it ends with its header, not inside it.
+        let ends_in_header = DecodeError::FrameEndsInHeader {
+            frame_end: 4,
+            header_len: 4,
+        };
+        assert_eq!(
+            explain(
+                layout,
+                100,
+                &[0, 0, 0, 0],
+                (true, Some(&ends_in_header)),
+                (false, TheirEnd::Clean)
             ),
             None
         );

@@ -8,8 +8,8 @@ use super::*;
 /// What a header's length field says, read without the codec.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Reading {
-    /// The field is whole and carries `value`.
-    Value(u64),
+    /// The field is whole, `width` bytes, and carries `value`.
+    Value { value: u64, width: usize },
     /// The stream ends before the field does; the header needs at least `needed` bytes: a
     /// fixed field's whole header, or one more byte than arrived of a varint's (at least its
     /// first).
@@ -46,11 +46,12 @@ pub(super) fn read_field(layout: LayoutBytes, rest: &[u8]) -> Reading {
         };
     };
     let fold = |acc: u64, &b: &u8| (acc << 8) | u64::from(b);
-    Reading::Value(if layout.flags & LITTLE_ENDIAN == 0 {
+    let value = if layout.flags & LITTLE_ENDIAN == 0 {
         bytes.iter().fold(0, fold)
     } else {
         bytes.iter().rev().fold(0, fold)
-    })
+    };
+    Reading::Value { value, width }
 }
 
 /// A varint: 7 bits per byte, least significant group first, high bit set on every byte but
@@ -71,7 +72,10 @@ fn read_varint(field: &[u8]) -> Reading {
         return match (last, byte) {
             (false, _) => Reading::Overflow { bytes },
             (true, 0) if bytes > 1 => Reading::Overlong { bytes, value },
-            (true, _) => Reading::Value(value),
+            (true, _) => Reading::Value {
+                value,
+                width: bytes,
+            },
         };
     }
     Reading::Incomplete {
@@ -79,50 +83,76 @@ fn read_varint(field: &[u8]) -> Reading {
     }
 }
 
-/// Holds the fatal error that ended a run (`error`) against the reference reading of the header
-/// it stopped at, `rest` (a fatal error consumes nothing: the bytes left start with that header).
-/// A varint error is reported exactly when the reference finds one, with the same numbers; a
-/// stream that ends inside the length field is a truncated header naming the bytes left and
-/// the least the header needs; an error that names the field's value names the reference's. A truncated frame is about a header already consumed:
-/// nothing to check.
-pub(super) fn fatal_error_agrees(layout: LayoutBytes, rest: &[u8], error: &DecodeError) {
+/// The fatal error a header at the start of `rest` must stop decoding with, worked out from
+/// the reference reading in `i128` (which holds any field value plus any adjustment and
+/// `num_skip`), for a codec of this layout and limit; `None` when the header is sound and no
+/// fatal error may stop there. In the codec's order: the length field's own errors (a varint's,
+/// or the stream ending inside it), the adjusted length below zero, the adjusted length or the
+/// frame's end past `u64::MAX`, a frame that ends inside its header, then (error policy) a
+/// frame over the limit.
+pub(super) fn fatal_error(layout: LayoutBytes, max: usize, rest: &[u8]) -> Option<DecodeError> {
+    let (value, width) = match read_field(layout, rest) {
+        Reading::Value { value, width } => (value, width),
+        Reading::Incomplete { needed } => {
+            return Some(DecodeError::TruncatedHeader {
+                buffered: rest.len(),
+                needed,
+            })
+        }
+        Reading::Overflow { bytes } => return Some(DecodeError::VarintOverflow { bytes }),
+        Reading::Overlong { bytes, value } => {
+            return Some(DecodeError::VarintOverlong { bytes, value })
+        }
+    };
+    let adjustment = layout.adjustment;
+    let header_len = layout.offset.saturating_add(width);
+    let skip = if layout.num_skip_set() {
+        layout.num_skip
+    } else {
+        header_len
+    };
+    // Each term fits in an i128, and so do their sums.
+    let wide = |n: usize| i128::try_from(n).unwrap_or(i128::MAX);
+    let frame_len = i128::from(value) + i128::try_from(adjustment).unwrap_or(0);
+    let frame_end = frame_len + wide(skip);
+    let in_u64 = |n: i128| u64::try_from(n).ok();
+    if frame_len < 0 {
+        return Some(DecodeError::LengthUnderflow { value, adjustment });
+    }
+    let (Some(announced), Some(frame_end)) = (in_u64(frame_len), in_u64(frame_end)) else {
+        return Some(DecodeError::LengthOverflow { value, adjustment });
+    };
+    if i128::from(frame_end) < wide(header_len) {
+        return Some(DecodeError::FrameEndsInHeader {
+            frame_end,
+            header_len,
+        });
+    }
+    if i128::from(announced) > wide(max) && layout.flags & SKIP_POLICY == 0 {
+        return Some(DecodeError::FrameTooLarge { announced, max });
+    }
+    None
+}
+
+/// Holds the fatal error that ended a run in one piece (`error`) against the one the header it
+/// stopped at calls for ([`fatal_error`]; a fatal error consumes nothing, so the bytes left,
+/// `rest`, start with that header): the same error, numbers included. A truncated frame is
+/// about a header already consumed: nothing to check.
+pub(super) fn fatal_error_agrees(
+    layout: LayoutBytes,
+    max: usize,
+    rest: &[u8],
+    error: &DecodeError,
+) {
     if matches!(error, DecodeError::TruncatedFrame { .. }) {
         return;
     }
-    let reading = read_field(layout, rest);
-    let agrees = match (reading, error) {
-        (Reading::Overflow { bytes }, DecodeError::VarintOverflow { bytes: got }) => bytes == *got,
-        (
-            Reading::Overlong { bytes, value },
-            DecodeError::VarintOverlong {
-                bytes: got,
-                value: got_value,
-            },
-        ) => bytes == *got && value == *got_value,
-        (Reading::Incomplete { needed }, e) => {
-            *e == DecodeError::TruncatedHeader {
-                buffered: rest.len(),
-                needed,
-            }
-        }
-        (
-            Reading::Value(value),
-            DecodeError::LengthUnderflow { value: got, .. }
-            | DecodeError::LengthOverflow { value: got, .. },
-        ) => value == *got,
-        (
-            Reading::Value(_),
-            DecodeError::VarintOverflow { .. }
-            | DecodeError::VarintOverlong { .. }
-            | DecodeError::TruncatedHeader { .. },
-        ) => false,
-        (Reading::Value(_), _) => true,
-        (Reading::Overflow { .. } | Reading::Overlong { .. }, _) => false,
-    };
+    let expected = fatal_error(layout, max, rest);
     assert!(
-        agrees,
-        "the header at the end of the stream reads as {reading:?}, the codec stopped with \
-         {error:?} ({} bytes left: {:02x?})",
+        expected.as_ref() == Some(error),
+        "the header the codec stopped at reads as {:?}, which calls for {expected:?}; the codec \
+         stopped with {error:?} ({} bytes left: {:02x?})",
+        read_field(layout, rest),
         rest.len(),
         &rest[..rest.len().min(24)]
     );
@@ -153,7 +183,11 @@ mod tests {
         ] {
             let mut out = [0; MAX_FIELD_BYTES];
             let n = LengthField::Varint.write(value, &mut out);
-            assert_eq!(read_varint(&out[..n]), Reading::Value(value), "{value}");
+            assert_eq!(
+                read_varint(&out[..n]),
+                Reading::Value { value, width: n },
+                "{value}"
+            );
             assert_eq!(
                 read_varint(&out[..n - 1]),
                 Reading::Incomplete { needed: n },
@@ -166,7 +200,13 @@ mod tests {
     fn the_tenth_byte_carries_bit_63_only() {
         let mut bytes = [0xff; 10];
         bytes[9] = 0x01;
-        assert_eq!(read_varint(&bytes), Reading::Value(u64::MAX));
+        assert_eq!(
+            read_varint(&bytes),
+            Reading::Value {
+                value: u64::MAX,
+                width: 10
+            }
+        );
         bytes[9] = 0x02;
         assert_eq!(read_varint(&bytes), Reading::Overflow { bytes: 10 });
         bytes[9] = 0x81;
@@ -175,7 +215,28 @@ mod tests {
             read_varint(&[0x80, 0x80, 0x00]),
             Reading::Overlong { bytes: 3, value: 0 }
         );
-        assert_eq!(read_varint(&[0x00]), Reading::Value(0));
+        assert_eq!(read_varint(&[0x00]), Reading::Value { value: 0, width: 1 });
+    }
+
+    /// The panic message of `fatal_error_agrees` on a codec of `layout` that stopped at the
+    /// start of `rest` with `error`.
+    fn disagreement(layout: LayoutBytes, rest: &[u8], error: &DecodeError) -> String {
+        let max = layout.builder().build().unwrap().max_frame_length();
+        crate::testkit::shape::panic_message(
+            std::panic::catch_unwind(|| fatal_error_agrees(layout, max, rest, error))
+                .expect_err("the check passed")
+                .as_ref(),
+        )
+    }
+
+    /// lenframe in one piece on `stream`: its fatal error, which passes the check.
+    fn lenframe_agrees(layout: LayoutBytes, stream: &[u8]) -> DecodeError {
+        let codec = layout.builder().build().unwrap();
+        let max = codec.max_frame_length();
+        let out = run(codec, stream, &[]);
+        let error = out.errors.last().expect("an error").clone();
+        fatal_error_agrees(layout, max, &stream[stream.len() - out.leftover..], &error);
+        error
     }
 
     #[test]
@@ -185,53 +246,103 @@ mod tests {
         let mut header = [0x80; 10];
         header[9] = 0x01;
         let layout = varint_layout();
-        let overflow = DecodeError::VarintOverflow { bytes: 10 };
-        let message = crate::testkit::shape::panic_message(
-            std::panic::catch_unwind(|| fatal_error_agrees(layout, &header, &overflow))
-                .expect_err("the check passed")
-                .as_ref(),
-        );
+        let message = disagreement(layout, &header, &DecodeError::VarintOverflow { bytes: 10 });
         assert!(
-            message.contains("reads as Value(9223372036854775808)"),
+            message
+                .contains("Some(FrameTooLarge { announced: 9223372036854775808, max: 8388608 })"),
             "{message}"
         );
-        // What lenframe reports instead: the frame is over the limit.
-        let too_large = DecodeError::FrameTooLarge {
-            announced: 1 << 63,
-            max: 8 << 20,
-        };
-        fatal_error_agrees(layout, &header, &too_large);
-        // And lenframe itself, in one piece.
-        let out = run(layout.builder().build().unwrap(), &header, &[]);
-        assert_eq!(out.errors, [too_large.clone()]);
-        fatal_error_agrees(layout, &header[header.len() - out.leftover..], &too_large);
+        // lenframe: the frame is over the limit.
+        assert!(matches!(
+            lenframe_agrees(layout, &header),
+            DecodeError::FrameTooLarge { .. }
+        ));
     }
 
     #[test]
     fn a_truncated_header_names_the_least_the_header_needs() {
         // The default layout, one byte of its 4-byte header: lenframe says 4 are needed.
         let layout = LayoutBytes::parse(&mut Input::new(&[0, 4]));
-        let out = run(layout.builder().build().unwrap(), &[0], &[]);
-        let truncated = DecodeError::TruncatedHeader {
-            buffered: 1,
-            needed: 4,
-        };
-        assert_eq!(out.errors, [truncated.clone()]);
-        fatal_error_agrees(layout, &[0], &truncated);
+        assert_eq!(
+            lenframe_agrees(layout, &[0]),
+            DecodeError::TruncatedHeader {
+                buffered: 1,
+                needed: 4
+            }
+        );
         // One more than arrived (what `offset * width` for `offset + width` gives with no
         // offset, planted by hand) is not enough.
         let short = DecodeError::TruncatedHeader {
             buffered: 1,
             needed: 2,
         };
-        let message = crate::testkit::shape::panic_message(
-            std::panic::catch_unwind(|| fatal_error_agrees(layout, &[0], &short))
-                .expect_err("the check passed")
-                .as_ref(),
-        );
+        let message = disagreement(layout, &[0], &short);
         assert!(
-            message.contains("reads as Incomplete { needed: 4 }"),
+            message.contains("calls for Some(TruncatedHeader { buffered: 1, needed: 4 })"),
             "{message}"
+        );
+    }
+
+    #[test]
+    fn an_empty_frame_refused_as_ending_in_its_header_is_caught() {
+        // The default layout's header, announcing 0: an empty frame, which ends with its
+        // header, not inside it. What `wire_len <= header_len` for `<` (planted by hand) reports.
+        let layout = LayoutBytes::parse(&mut Input::new(&[0, 4]));
+        let ends_in_header = DecodeError::FrameEndsInHeader {
+            frame_end: 4,
+            header_len: 4,
+        };
+        let message = disagreement(layout, &[0, 0, 0, 0], &ends_in_header);
+        assert!(message.contains("calls for None"), "{message}");
+        // With num_skip 0 the frame counts from the header's first byte: announcing 2 ends it
+        // inside the 4-byte header, and lenframe says so.
+        let keep_header = LayoutBytes::parse(&mut Input::new(&[0, 4, NUM_SKIP]));
+        assert_eq!(
+            lenframe_agrees(keep_header, &[0, 0, 0, 2, 9]),
+            DecodeError::FrameEndsInHeader {
+                frame_end: 2,
+                header_len: 4
+            }
+        );
+    }
+
+    #[test]
+    fn a_frame_refused_at_the_limit_is_caught_and_one_over_is_not() {
+        // u8 length, limit 2.
+        let layout = LayoutBytes::parse(&mut Input::new(&[0, 1, MAX, 0, 0, 2, 0]));
+        let refused = |announced| DecodeError::FrameTooLarge { announced, max: 2 };
+        let message = disagreement(layout, &[2, 7, 7], &refused(2));
+        assert!(message.contains("calls for None"), "{message}");
+        assert_eq!(lenframe_agrees(layout, &[3, 7, 7, 7]), refused(3));
+    }
+
+    #[test]
+    fn the_adjusted_length_out_of_range_is_named_with_the_field_value() {
+        let minus_2 = LayoutBytes::parse(&mut Input::new(&[0, 1, 0, 0xfe]));
+        assert_eq!(
+            lenframe_agrees(minus_2, &[1]),
+            DecodeError::LengthUnderflow {
+                value: 1,
+                adjustment: -2
+            }
+        );
+        let wrong_value = DecodeError::LengthUnderflow {
+            value: 0,
+            adjustment: -2,
+        };
+        let message = disagreement(minus_2, &[1], &wrong_value);
+        assert!(
+            message.contains("calls for Some(LengthUnderflow { value: 1,"),
+            "{message}"
+        );
+        // u64 field, adjustment +1: u64::MAX + 1 does not fit.
+        let plus_1 = LayoutBytes::parse(&mut Input::new(&[0, 8, 0, 1]));
+        assert_eq!(
+            lenframe_agrees(plus_1, &[0xff; 8]),
+            DecodeError::LengthOverflow {
+                value: u64::MAX,
+                adjustment: 1
+            }
         );
     }
 
@@ -239,8 +350,20 @@ mod tests {
     fn a_fixed_field_reads_in_its_byte_order() {
         let big = LayoutBytes::parse(&mut Input::new(&[1, 2]));
         let little = LayoutBytes::parse(&mut Input::new(&[1, 2, LITTLE_ENDIAN]));
-        assert_eq!(read_field(big, &[9, 1, 2]), Reading::Value(0x0102));
-        assert_eq!(read_field(little, &[9, 1, 2]), Reading::Value(0x0201));
+        assert_eq!(
+            read_field(big, &[9, 1, 2]),
+            Reading::Value {
+                value: 0x0102,
+                width: 2
+            }
+        );
+        assert_eq!(
+            read_field(little, &[9, 1, 2]),
+            Reading::Value {
+                value: 0x0201,
+                width: 2
+            }
+        );
         assert_eq!(read_field(big, &[9, 1]), Reading::Incomplete { needed: 3 });
         assert_eq!(read_field(big, &[]), Reading::Incomplete { needed: 3 });
         // A varint after a 1-byte prefix: the prefix and one byte, then one more than arrived.
