@@ -20,19 +20,36 @@ pub const BORROWED: u8 = 1;
 pub const REENCODE: u8 = 2;
 
 /// lenframe's `Codec` with its invariants asserted around every call
-/// ([`checked_decode`]): the subject of the any-stream check.
-struct Watched(Codec);
+/// ([`checked_decode`]), and each fatal error held against the header it stopped at
+/// ([`fatal_error_agrees`]): the subject of the any-stream check.
+struct Watched {
+    codec: Codec,
+    layout: LayoutBytes,
+}
+
+impl Watched {
+    fn call(&mut self, buf: &mut BytesMut, at_eof: bool) -> Result<Option<Bytes>, DecodeError> {
+        let result = checked_decode(&mut self.codec, buf, at_eof);
+        if let Err(error) = &result {
+            if error.is_fatal() {
+                let max = self.codec.max_frame_length();
+                fatal_error_agrees(self.layout, max, buf, at_eof, error);
+            }
+        }
+        result
+    }
+}
 
 impl Decode for Watched {
     type Message = Bytes;
     type Error = DecodeError;
 
     fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, DecodeError> {
-        checked_decode(&mut self.0, buf, false)
+        self.call(buf, false)
     }
 
     fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, DecodeError> {
-        checked_decode(&mut self.0, buf, true)
+        self.call(buf, true)
     }
 }
 
@@ -49,10 +66,12 @@ impl Decode for Watched {
 /// and is within the limit, a refused frame is over it, discards are counted, never waiting
 /// with a whole frame's worth buffered, truncation errors name the bytes left, a fatal error
 /// repeats without consuming).
-/// When decoding in one piece (for [`BORROWED`] and [`REENCODE`]) ends with a fatal error,
-/// the header it stopped at is read without the codec: a varint error exactly where that reading
-/// finds one, with the same numbers, a truncated header exactly where the stream ends inside the
-/// length field, and the field's value where the error names one.
+/// Every fatal error (in [`CUTS`]'s runs, and where decoding in one piece ends for
+/// [`BORROWED`] and [`REENCODE`]) is the one the header it stopped at calls for, read and
+/// worked out without the codec (`fuzzing::reference::fatal_error`): a varint's
+/// errors, a header cut short by the end, the adjusted length out of range, a frame that ends
+/// inside its header, a frame over the limit, each exactly where the reading finds it, with
+/// the same numbers.
 /// Then by the check byte: [`CUTS`], the testkit's [`StreamCheck`] (one piece and the chunks
 /// give the same frames, errors, ending and leftover; no panic, no overrun); [`BORROWED`], the
 /// borrowed path ([`Codec::frames`], fed as by
@@ -85,7 +104,11 @@ pub fn decode(data: &[u8]) {
     assert!(codec.max_wire_length() >= codec.max_frame_length());
 
     if check == CUTS {
-        let check = StreamCheck::new(|| Watched(codec.clone())).errors_eq::<DecodeError>();
+        let check = StreamCheck::new(|| Watched {
+            codec: codec.clone(),
+            layout,
+        })
+        .errors_eq::<DecodeError>();
         if let Err(failure) = check.check(stream, &plan.chunking) {
             panic!("{failure}");
         }
@@ -96,7 +119,8 @@ pub fn decode(data: &[u8]) {
     let owned = run(codec.clone(), stream, &[]);
     if let Some(error) = owned.errors.last().filter(|e| e.is_fatal()) {
         let rest = &stream[stream.len() - owned.leftover..];
-        fatal_error_agrees(layout, codec.max_frame_length(), rest, error);
+        // In one piece every byte is in; the run only ends inside a header at the end.
+        fatal_error_agrees(layout, codec.max_frame_length(), rest, true, error);
     }
     if check == BORROWED {
         let chunks = plan.chunking.chunk_lengths(stream.len());

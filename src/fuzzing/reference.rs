@@ -87,14 +87,19 @@ fn read_varint(field: &[u8]) -> Reading {
 /// the reference reading in `i128` (which holds any field value plus any adjustment and
 /// `num_skip`), for a codec of this layout and limit; `None` when the header is sound and no
 /// fatal error may stop there. In the codec's order: the length field's own errors (a varint's,
-/// or the stream ending inside it), the adjusted length below zero, the adjusted length or the
+/// or, once the stream has ended (`at_eof`), the stream ending inside it), the adjusted length below zero, the adjusted length or the
 /// frame's end past `u64::MAX`, a frame that ends inside its header, then (error policy) a
 /// frame over the limit.
-pub(super) fn fatal_error(layout: LayoutBytes, max: usize, rest: &[u8]) -> Option<DecodeError> {
+pub(super) fn fatal_error(
+    layout: LayoutBytes,
+    max: usize,
+    rest: &[u8],
+    at_eof: bool,
+) -> Option<DecodeError> {
     let (value, width) = match read_field(layout, rest) {
         Reading::Value { value, width } => (value, width),
         Reading::Incomplete { needed } => {
-            return Some(DecodeError::TruncatedHeader {
+            return at_eof.then_some(DecodeError::TruncatedHeader {
                 buffered: rest.len(),
                 needed,
             })
@@ -134,20 +139,21 @@ pub(super) fn fatal_error(layout: LayoutBytes, max: usize, rest: &[u8]) -> Optio
     None
 }
 
-/// Holds the fatal error that ended a run in one piece (`error`) against the one the header it
-/// stopped at calls for ([`fatal_error`]; a fatal error consumes nothing, so the bytes left,
-/// `rest`, start with that header): the same error, numbers included. A truncated frame is
-/// about a header already consumed: nothing to check.
+/// Holds a fatal error a call returned (`error`) against the one the header it stopped at calls
+/// for ([`fatal_error`]; a fatal error consumes nothing of its header, so the bytes left in the
+/// buffer, `rest`, start with it): the same error, numbers included. `at_eof`: the call was
+/// `decode_eof`. A truncated frame is about a header already consumed: nothing to check.
 pub(super) fn fatal_error_agrees(
     layout: LayoutBytes,
     max: usize,
     rest: &[u8],
+    at_eof: bool,
     error: &DecodeError,
 ) {
     if matches!(error, DecodeError::TruncatedFrame { .. }) {
         return;
     }
-    let expected = fatal_error(layout, max, rest);
+    let expected = fatal_error(layout, max, rest, at_eof);
     assert!(
         expected.as_ref() == Some(error),
         "the header the codec stopped at reads as {:?}, which calls for {expected:?}; the codec \
@@ -223,7 +229,7 @@ mod tests {
     fn disagreement(layout: LayoutBytes, rest: &[u8], error: &DecodeError) -> String {
         let max = layout.builder().build().unwrap().max_frame_length();
         crate::testkit::shape::panic_message(
-            std::panic::catch_unwind(|| fatal_error_agrees(layout, max, rest, error))
+            std::panic::catch_unwind(|| fatal_error_agrees(layout, max, rest, true, error))
                 .expect_err("the check passed")
                 .as_ref(),
         )
@@ -235,7 +241,13 @@ mod tests {
         let max = codec.max_frame_length();
         let out = run(codec, stream, &[]);
         let error = out.errors.last().expect("an error").clone();
-        fatal_error_agrees(layout, max, &stream[stream.len() - out.leftover..], &error);
+        fatal_error_agrees(
+            layout,
+            max,
+            &stream[stream.len() - out.leftover..],
+            true,
+            &error,
+        );
         error
     }
 
@@ -280,6 +292,19 @@ mod tests {
         assert!(
             message.contains("calls for Some(TruncatedHeader { buffered: 1, needed: 4 })"),
             "{message}"
+        );
+    }
+
+    #[test]
+    fn a_header_cut_short_is_an_error_only_at_the_end_of_the_stream() {
+        let layout = LayoutBytes::parse(&mut Input::new(&[0, 4]));
+        assert_eq!(fatal_error(layout, 100, &[0, 0], false), None);
+        assert_eq!(
+            fatal_error(layout, 100, &[0, 0], true),
+            Some(DecodeError::TruncatedHeader {
+                buffered: 2,
+                needed: 4
+            })
         );
     }
 
