@@ -75,8 +75,38 @@ impl Sender {
             );
             assert_eq!(dst.len(), start, "a failed encode wrote bytes");
         }
+        if matches!(payload, Payload::Longest) {
+            self.wrong_parts_refused(&bytes, dst);
+        }
         self.codec
             .encode_parts(&self.prefix, &self.gap, &bytes, dst)
+    }
+
+    /// A prefix or a gap one byte longer than the layout's is refused, naming the part and both
+    /// lengths, and writes nothing.
+    fn wrong_parts_refused(&self, payload: &[u8], dst: &mut BytesMut) {
+        let start = dst.len();
+        let (prefix, gap) = (self.prefix.len(), self.gap.len());
+        for (part, expected, prefix_len, gap_len) in [
+            ("prefix", prefix, prefix + 1, gap),
+            ("gap", gap, prefix, gap + 1),
+        ] {
+            // PATTERN is longer than ROUNDTRIP_PARTS_CAP + 1.
+            let err =
+                self.codec
+                    .encode_parts(&PATTERN[..prefix_len], &PATTERN[..gap_len], payload, dst);
+            let got = expected + 1;
+            assert_eq!(
+                err,
+                Err(EncodeError::PartsMismatch {
+                    part,
+                    expected,
+                    got
+                }),
+                "a {part} of {got} bytes where the layout has {expected}"
+            );
+            assert_eq!(dst.len(), start, "a failed encode wrote bytes");
+        }
     }
 
     /// Whether `frame` is what decoding `payload`'s frame returns ([`frame_is`]).
@@ -96,7 +126,8 @@ impl Sender {
 /// Oracles: the checker's ([`Checker::check_input`]: exact frames in one piece and in the
 /// plan's chunks, truncation at the plan's point, liveness, memory within [`capacity_bound`]);
 /// and the encoder's: every payload within the layout's range encodes, the longest one the limit
-/// allows does and one byte more is [`EncodeError::FrameTooLarge`], writing nothing.
+/// allows does and one byte more is [`EncodeError::FrameTooLarge`], writing nothing; a prefix
+/// or gap one byte too long is [`EncodeError::PartsMismatch`], writing nothing.
 pub fn roundtrip(data: &[u8]) {
     // The stream: at most 64 frames, each at most 1 KiB or the input's length.
     let frame_cap = data.len().max(ROUNDTRIP_LONGEST) + 2 * ROUNDTRIP_PARTS_CAP + 10;
