@@ -66,12 +66,11 @@ impl Decode for Watched {
 /// and is within the limit, a refused frame is over it, discards are counted, never waiting
 /// with a whole frame's worth buffered, truncation errors name the bytes left, a fatal error
 /// repeats without consuming).
-/// Every fatal error (in [`CUTS`]'s runs, and where decoding in one piece ends for
-/// [`BORROWED`] and [`REENCODE`]) is the one the header it stopped at calls for, read and
-/// worked out without the codec (`fuzzing::reference::fatal_error`): a varint's
-/// errors, a header cut short by the end, the adjusted length out of range, a frame that ends
-/// inside its header, a frame over the limit, each exactly where the reading finds it, with
-/// the same numbers.
+/// Every fatal error (in [`CUTS`]'s runs, and where decoding in one piece ends for [`BORROWED`]
+/// and [`REENCODE`]) is the one the header it stopped at calls for, read and worked out without
+/// the codec (`fuzzing::reference::fatal_error`): a varint's errors, a header cut short by the
+/// end, the adjusted length out of range, a frame that ends inside its header, a frame over the
+/// limit, each exactly where the reading finds it, with the same numbers.
 /// Then by the check byte: [`CUTS`], the testkit's [`StreamCheck`] (one piece and the chunks
 /// give the same frames, errors, ending and leftover; no panic, no overrun); [`BORROWED`], the
 /// borrowed path ([`Codec::frames`], fed as by

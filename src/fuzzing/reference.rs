@@ -1,7 +1,8 @@
-//! A reference reading of a length field, written apart from the codec's (`crate::header`) and
-//! as plainly as possible: a fixed field folded byte by byte, a varint summed in a `u128` so
-//! that no bound is needed to read it. The oracles hold the codec's verdict on a header against
-//! it.
+//! A reference reading of a header, written apart from the codec's (`crate::header`,
+//! `Codec::parse_head`) and as plainly as possible: a fixed field folded byte by byte, a varint
+//! summed in a `u128` so that no bound is needed to read it, the adjusted length and the frame's
+//! end in `i128` so that no sum can overflow. From it, the fatal error a header calls for; the
+//! oracles hold the codec's errors against it.
 
 use super::*;
 
@@ -32,17 +33,19 @@ pub(super) fn read_field(layout: LayoutBytes, rest: &[u8]) -> Reading {
         return match rest.get(offset..) {
             Some(field) => match read_varint(field) {
                 Reading::Incomplete { needed } => Reading::Incomplete {
-                    needed: offset + needed,
+                    needed: offset.saturating_add(needed),
                 },
                 reading => reading,
             },
-            None => Reading::Incomplete { needed: offset + 1 },
+            None => Reading::Incomplete {
+                needed: offset.saturating_add(1),
+            },
         };
     }
     let width = usize::from(layout.field);
     let Some(bytes) = rest.get(offset..).and_then(|field| field.get(..width)) else {
         return Reading::Incomplete {
-            needed: offset + width,
+            needed: offset.saturating_add(width),
         };
     };
     let fold = |acc: u64, &b: &u8| (acc << 8) | u64::from(b);
@@ -87,9 +90,9 @@ fn read_varint(field: &[u8]) -> Reading {
 /// the reference reading in `i128` (which holds any field value plus any adjustment and
 /// `num_skip`), for a codec of this layout and limit; `None` when the header is sound and no
 /// fatal error may stop there. In the codec's order: the length field's own errors (a varint's,
-/// or, once the stream has ended (`at_eof`), the stream ending inside it), the adjusted length below zero, the adjusted length or the
-/// frame's end past `u64::MAX`, a frame that ends inside its header, then (error policy) a
-/// frame over the limit.
+/// or, once the stream has ended (`at_eof`), the stream ending inside it), the adjusted length
+/// below zero, the adjusted length or the frame's end past `u64::MAX`, a frame that ends inside
+/// its header, then (error policy) a frame over the limit.
 pub(super) fn fatal_error(
     layout: LayoutBytes,
     max: usize,
