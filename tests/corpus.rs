@@ -183,12 +183,12 @@ fn streams(l: &Layout) -> Vec<(&'static str, Vec<u8>)> {
 
 fn write(target: &str, name: &str, data: &[u8]) {
     thread_local! {
-        static WRITTEN: std::cell::RefCell<std::collections::HashSet<String>> =
+        static WRITTEN: std::cell::RefCell<std::collections::HashSet<std::path::PathBuf>> =
             std::cell::RefCell::default();
     }
     let path = corpus_dir(target).join(format!("seed-{name}"));
     // Two seeds under one name: the second would replace the first.
-    let fresh = WRITTEN.with(|written| written.borrow_mut().insert(path.display().to_string()));
+    let fresh = WRITTEN.with(|written| written.borrow_mut().insert(path.clone()));
     assert!(fresh, "two seeds are named {}", path.display());
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(path, data).unwrap();

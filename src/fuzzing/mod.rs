@@ -5,8 +5,9 @@
 //! oracle is the testkit's own public check (`decode`: [`StreamCheck`](crate::testkit::StreamCheck);
 //! `roundtrip` and `reader`: [`Checker::check_input`](crate::testkit::Checker::check_input)),
 //! the one users fuzz their decoders with; what is lenframe's alone is here: the layout format,
-//! lenframe's invariants on every call, the borrowed path, the encoder's limits, and the
-//! differential against tokio-util.
+//! lenframe's invariants on every call, a reference reading of headers that fatal errors are
+//! held against, the borrowed path, the encoder's limits, and the differential against
+//! tokio-util.
 //!
 //! Every input starts with a layout, parsed here by hand (missing bytes read as zero), so any
 //! file replays the same way everywhere and seeds can be written by hand:
