@@ -5,7 +5,7 @@
 # (-runs=0) through `decode`, its bare twin and `bare_decode_passes` (the decoding passes of each
 # input's check with no check: the floor under `decode`) under valgrind's callgrind, counting the
 # instructions inside the target only. Prints the totals, and `decode`'s and the passes' for the
-# inputs of each check (the byte after the layout, % 3).
+# inputs of each check (the byte after the layout, % 4).
 #
 # With BEFORE=REV, REV's `decode` (built from a git worktree of that revision) is counted on the
 # same inputs too: an oracle change measured before and after, on one set of inputs.
@@ -23,7 +23,7 @@ cargo fuzz build -s none >/dev/null
 bin=fuzz/target/x86_64-unknown-linux-gnu/release
 scratch=fuzz/target/instructions
 rm -rf "$scratch"
-mkdir -p "$scratch/grown" "$scratch/check0" "$scratch/check1" "$scratch/check2"
+mkdir -p "$scratch/grown" "$scratch/check0" "$scratch/check1" "$scratch/check2" "$scratch/check3"
 cp corpus/decode/* "$scratch/grown/"
 same_addresses=()
 if setarch -R true 2>/dev/null; then
@@ -36,7 +36,7 @@ fi
 for file in "$scratch"/grown/*; do
   # Missing bytes read as zero, as the target reads them.
   check=$( (od -An -tu1 -j7 -N1 "$file" 2>/dev/null || true) | tr -d ' ')
-  cp "$file" "$scratch/check$(( ${check:-0} % 3 ))/"
+  cp "$file" "$scratch/check$(( ${check:-0} % 4 ))/"
 done
 
 count() {
@@ -60,7 +60,7 @@ for target in decode bare_decode bare_decode_passes; do
 done
 [ -z "$before" ] ||
   printf '%-20s %14s instructions\n' "decode at $BEFORE" "$(count "$before" "$scratch/grown")"
-for check in 0 1 2; do
+for check in 0 1 2 3; do
   printf 'check %s: %4s inputs, decode %14s, passes %14s' "$check" \
     "$(ls "$scratch/check$check" | wc -l)" "$(count "$bin/decode" "$scratch/check$check")" \
     "$(count "$bin/bare_decode_passes" "$scratch/check$check")"

@@ -181,7 +181,20 @@ fn streams(l: &Layout) -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
+/// Writes the seed `name` for `target`; a `decode` seed of a layout that builds a codec twice,
+/// the second (`name-reference`) with the check byte set to `REFERENCE`: every seed stream is
+/// held to the reference decoding too.
 fn write(target: &str, name: &str, data: &[u8]) {
+    write_one(target, name, data);
+    if target == "decode" && fuzzing::layout_codec(&data[..7]).is_ok() {
+        let mut reference = data.to_vec();
+        reference.resize(reference.len().max(8), 0);
+        reference[7] = fuzzing::REFERENCE;
+        write_one(target, &format!("{name}-reference"), &reference);
+    }
+}
+
+fn write_one(target: &str, name: &str, data: &[u8]) {
     thread_local! {
         static WRITTEN: std::cell::RefCell<std::collections::HashSet<std::path::PathBuf>> =
             std::cell::RefCell::default();

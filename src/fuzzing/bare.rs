@@ -21,7 +21,8 @@ pub fn decode(data: &[u8]) {
 /// `decode`'s decoding passes with no check: the input read as the target reads it (layout,
 /// check byte, plan), then the passes the chosen check makes, unchecked. [`CUTS`]: the stream in
 /// one piece and in the plan's chunks; [`BORROWED`]: in one piece, then [`Codec::frames`] on
-/// the chunks; [`REENCODE`]: in one piece, every frame re-encoded. Not the bare loop
+/// the chunks; [`REENCODE`]: in one piece, every frame re-encoded; [`REFERENCE`]: in the plan's
+/// chunks. Not the bare loop
 /// (that is [`decode`]) but the floor under the target: what it costs is the cost of the
 /// passes, and the target's cost above it is the checks' (`fuzz/measure.sh`,
 /// `fuzz/instructions.sh`).
@@ -29,10 +30,17 @@ pub fn decode(data: &[u8]) {
 /// [`CUTS`]: super::CUTS
 /// [`BORROWED`]: super::BORROWED
 /// [`REENCODE`]: super::REENCODE
+/// [`REFERENCE`]: super::REFERENCE
 pub fn decode_passes(data: &[u8]) {
     let Some((codec, check, chunks, stream)) = decode_input(data) else {
         return;
     };
+    if check == super::REFERENCE {
+        decode_in_chunks(&mut codec.clone(), stream, &chunks, |frame| {
+            std::hint::black_box(frame);
+        });
+        return;
+    }
     let mut one_piece = codec.clone();
     let mut out = BytesMut::new();
     decode_in_chunks(&mut one_piece, stream, &[], |frame| {
@@ -56,7 +64,7 @@ pub fn decode_passes(data: &[u8]) {
 fn decode_input(data: &[u8]) -> Option<(Codec, u8, Vec<usize>, &[u8])> {
     let mut input = super::Input::new(data);
     let layout = super::LayoutBytes::parse(&mut input);
-    let check = input.byte() % 3;
+    let check = input.byte() % 4;
     let (plan, stream) = crate::testkit::Plan::parse(input.rest);
     let codec = layout.builder().build().ok()?;
     Some((

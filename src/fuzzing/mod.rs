@@ -5,9 +5,9 @@
 //! oracle is the testkit's own public check (`decode`: [`StreamCheck`](crate::testkit::StreamCheck);
 //! `roundtrip` and `reader`: [`Checker::check_input`](crate::testkit::Checker::check_input)),
 //! the one users fuzz their decoders with; what is lenframe's alone is here: the layout format,
-//! lenframe's invariants on every call, a reference reading of headers that fatal errors are
-//! held against, the borrowed path, the encoder's limits, and the differential against
-//! tokio-util.
+//! lenframe's invariants on every call, a reference decoding (headers read apart from the
+//! codec) that calls and fatal errors are held against, the borrowed path, the encoder's
+//! limits, and the differential against tokio-util.
 //!
 //! Every input starts with a layout, parsed here by hand (missing bytes read as zero), so any
 //! file replays the same way everywhere and seeds can be written by hand:
@@ -20,8 +20,8 @@
 //!          bits 4, 5, 6, 7 replace offset, adjustment, num_skip, max by an extreme value
 //!          picked by their (high) byte, near usize::MAX, isize::MIN/MAX or 2^32 (bits 6 and 7
 //!          also set num_skip and max): the builder's overflow checks
-//! decode:       layout, a check byte (% 3: CUTS, BORROWED, REENCODE), then a testkit input
-//!               (crate::testkit::case): a plan, then the stream
+//! decode:       layout, a check byte (% 4: CUTS, BORROWED, REENCODE, REFERENCE), then a
+//!               testkit input (crate::testkit::case): a plan, then the stream
 //! roundtrip:    layout, then a testkit input: a plan, then `roundtrip::Payload`s (arbitrary)
 //! reader:       layout, a mode byte (reader::ANY_STREAM), then a testkit input: a plan, then
 //!               payloads (arbitrary `Vec<u8>`s) or, with ANY_STREAM, the stream
@@ -336,7 +336,7 @@ mod reader;
 mod reference;
 mod roundtrip;
 
-pub use decode::{decode, BORROWED, CUTS, REENCODE};
+pub use decode::{decode, BORROWED, CUTS, REENCODE, REFERENCE};
 pub use differential::differential;
 pub use reader::{reader, ANY_STREAM};
 pub use roundtrip::{roundtrip, Payload};

@@ -86,30 +86,36 @@ fn read_varint(field: &[u8]) -> Reading {
     }
 }
 
-/// The fatal error a header at the start of `rest` must stop decoding with, worked out from
-/// the reference reading in `i128` (which holds any field value plus any adjustment and
-/// `num_skip`), for a codec of this layout and limit; `None` when the header is sound and no
-/// fatal error may stop there. In the codec's order: the length field's own errors (a varint's,
-/// or, once the stream has ended (`at_eof`), the stream ending inside it), the adjusted length
+/// What a header says, read without the codec: what decoding must do at it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Header {
+    /// Not whole yet: at least `needed` bytes make it whole (or tell it wrong).
+    Incomplete { needed: usize },
+    /// A fatal error stops decoding here.
+    Fatal(DecodeError),
+    /// A frame: `announced` bytes (the adjusted length), `wire_len` on the wire counted from
+    /// the header's first byte, of which the first `skip` are dropped. `discarded`: over the
+    /// limit under the skip policy.
+    Frame {
+        announced: u64,
+        skip: usize,
+        wire_len: u64,
+        discarded: bool,
+    },
+}
+
+/// Reads the header at the start of `rest` and works out, in `i128` (which holds any field
+/// value plus any adjustment and `num_skip`), what a codec of this layout and limit must do at
+/// it. In the codec's order: the length field's own errors (a varint's), the adjusted length
 /// below zero, the adjusted length or the frame's end past `u64::MAX`, a frame that ends inside
-/// its header, then (error policy) a frame over the limit.
-pub(super) fn fatal_error(
-    layout: LayoutBytes,
-    max: usize,
-    rest: &[u8],
-    at_eof: bool,
-) -> Option<DecodeError> {
+/// its header, then a frame over the limit (an error, or under the skip policy, a discard).
+pub(super) fn header(layout: LayoutBytes, max: usize, rest: &[u8]) -> Header {
     let (value, width) = match read_field(layout, rest) {
         Reading::Value { value, width } => (value, width),
-        Reading::Incomplete { needed } => {
-            return at_eof.then_some(DecodeError::TruncatedHeader {
-                buffered: rest.len(),
-                needed,
-            })
-        }
-        Reading::Overflow { bytes } => return Some(DecodeError::VarintOverflow { bytes }),
+        Reading::Incomplete { needed } => return Header::Incomplete { needed },
+        Reading::Overflow { bytes } => return Header::Fatal(DecodeError::VarintOverflow { bytes }),
         Reading::Overlong { bytes, value } => {
-            return Some(DecodeError::VarintOverlong { bytes, value })
+            return Header::Fatal(DecodeError::VarintOverlong { bytes, value })
         }
     };
     let adjustment = layout.adjustment;
@@ -125,21 +131,46 @@ pub(super) fn fatal_error(
     let frame_end = frame_len + wide(skip);
     let in_u64 = |n: i128| u64::try_from(n).ok();
     if frame_len < 0 {
-        return Some(DecodeError::LengthUnderflow { value, adjustment });
+        return Header::Fatal(DecodeError::LengthUnderflow { value, adjustment });
     }
-    let (Some(announced), Some(frame_end)) = (in_u64(frame_len), in_u64(frame_end)) else {
-        return Some(DecodeError::LengthOverflow { value, adjustment });
+    let (Some(announced), Some(wire_len)) = (in_u64(frame_len), in_u64(frame_end)) else {
+        return Header::Fatal(DecodeError::LengthOverflow { value, adjustment });
     };
-    if i128::from(frame_end) < wide(header_len) {
-        return Some(DecodeError::FrameEndsInHeader {
-            frame_end,
+    if i128::from(wire_len) < wide(header_len) {
+        return Header::Fatal(DecodeError::FrameEndsInHeader {
+            frame_end: wire_len,
             header_len,
         });
     }
-    if i128::from(announced) > wide(max) && layout.flags & SKIP_POLICY == 0 {
-        return Some(DecodeError::FrameTooLarge { announced, max });
+    let over = i128::from(announced) > wide(max);
+    if over && layout.flags & SKIP_POLICY == 0 {
+        return Header::Fatal(DecodeError::FrameTooLarge { announced, max });
     }
-    None
+    Header::Frame {
+        announced,
+        skip,
+        wire_len,
+        discarded: over,
+    }
+}
+
+/// The fatal error a header at the start of `rest` must stop decoding with ([`header`]), for
+/// a codec of this layout and limit; `None` when the header is sound and no fatal error may
+/// stop there. Once the stream has ended (`at_eof`), a header cut short is one too.
+pub(super) fn fatal_error(
+    layout: LayoutBytes,
+    max: usize,
+    rest: &[u8],
+    at_eof: bool,
+) -> Option<DecodeError> {
+    match header(layout, max, rest) {
+        Header::Incomplete { needed } => at_eof.then_some(DecodeError::TruncatedHeader {
+            buffered: rest.len(),
+            needed,
+        }),
+        Header::Fatal(error) => Some(error),
+        Header::Frame { .. } => None,
+    }
 }
 
 /// Holds a fatal error a call returned (`error`) against the one the header it stopped at calls
