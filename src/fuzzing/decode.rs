@@ -36,8 +36,9 @@ enum Watch {
     /// Each call to lenframe's invariants ([`checked_decode`]), each fatal error to the header
     /// it stopped at ([`fatal_error_agrees`]).
     Invariants,
-    /// Each call to lenframe's invariants and to the reference decoding: what it returns and
-    /// how far it consumes.
+    /// Each call to the reference decoding: what it returns and how far it consumes. (The
+    /// invariants are the other checks' business: the run in chunks of [`CUTS`] holds every
+    /// call to them.)
     Reference,
 }
 
@@ -96,11 +97,12 @@ impl<'a> Watched<'a> {
     fn call(&mut self, buf: &mut BytesMut, at_eof: bool) -> Result<Option<Bytes>, DecodeError> {
         let received = self.consumed + buf.len();
         let result = match self.watch {
-            Watch::Bare if at_eof => return self.codec.decode_eof(buf),
-            Watch::Bare => return self.codec.decode(buf),
-            Watch::Invariants | Watch::Reference => checked_decode(&mut self.codec, buf, at_eof),
+            Watch::Invariants => checked_decode(&mut self.codec, buf, at_eof),
+            Watch::Bare | Watch::Reference if at_eof => self.codec.decode_eof(buf),
+            Watch::Bare | Watch::Reference => self.codec.decode(buf),
         };
         match (&result, self.watch) {
+            (_, Watch::Bare) => {}
             (_, Watch::Reference) => self.agrees(received, received - buf.len(), at_eof, &result),
             (Err(error), _) if error.is_fatal() => {
                 let max = self.codec.max_frame_length();
@@ -269,9 +271,9 @@ fn cuts(chunking: &Chunking, len: usize) -> bool {
 /// ```
 ///
 /// Oracles, on every input: building never panics, and a field width outside 1..=8 or
-/// `num_skip` with a varint is the matching [`ConfigError`]. Every call made in the plan's
-/// chunks, and every call in one piece that no run in chunks is held to, keeps lenframe's
-/// invariants ([`checked_decode`]: capacity within [`capacity_bound`], a frame consumes input
+/// `num_skip` with a varint is the matching [`ConfigError`]. Every call of [`CUTS`]'s run in
+/// chunks (or its one run, when the plan does not cut the stream), and of decoding in one piece
+/// for [`BORROWED`] and [`REENCODE`], keeps lenframe's invariants ([`checked_decode`]: capacity within [`capacity_bound`], a frame consumes input
 /// and is within the limit, a refused frame is over it, discards are counted, never waiting
 /// with a whole frame's worth buffered, truncation errors name the bytes left, a fatal error
 /// repeats without consuming).

@@ -198,6 +198,44 @@ pub(super) fn fatal_error_agrees(
     );
 }
 
+/// What the encoder must put in the length field for a payload of `payload_len` bytes, worked
+/// out in `i128` from the layout and the limit, apart from the codec: the field value, or the
+/// error with its numbers. In the encoder's order: the frame the decoder will return (the
+/// payload and the header bytes kept after `num_skip`) over the limit, then a field value
+/// (the frame's length less the adjustment) below zero or past what the field holds.
+pub(super) fn field_value(
+    layout: LayoutBytes,
+    max: usize,
+    payload_len: usize,
+) -> Result<u64, EncodeError> {
+    let wide = |n: usize| i128::try_from(n).unwrap_or(i128::MAX);
+    // A varint takes no num_skip, so keeps no header bytes; a fixed field's header bytes after
+    // num_skip stay in the frame.
+    let kept = if layout.is_varint() || !layout.num_skip_set() {
+        0
+    } else {
+        (wide(layout.offset) + i128::from(layout.field) - wide(layout.num_skip)).max(0)
+    };
+    let frame_len = wide(payload_len) + kept;
+    let len = u64::try_from(frame_len).unwrap_or(u64::MAX);
+    if frame_len > wide(max) {
+        return Err(EncodeError::FrameTooLarge { len, max });
+    }
+    let field_max = match layout.field {
+        width @ 1..=7 => (1 << (8 * u32::from(width))) - 1,
+        _ => u64::MAX,
+    };
+    let value = frame_len - i128::try_from(layout.adjustment).unwrap_or(0);
+    u64::try_from(value)
+        .ok()
+        .filter(|&value| value <= field_max)
+        .ok_or(EncodeError::LengthNotRepresentable {
+            len,
+            adjustment: layout.adjustment,
+            field_max,
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,6 +440,61 @@ mod tests {
                 value: u64::MAX,
                 adjustment: 1
             }
+        );
+    }
+
+    #[test]
+    fn field_values_are_worked_out_as_lenframe_encodes_them() {
+        // Layouts: the default; u8 with +2; u16 little-endian at offset 1, num_skip 0 (the
+        // header kept), limit 300; a varint, -3; u8 with limit 200 under the skip policy.
+        let layouts: [&[u8]; 5] = [
+            &[0, 4],
+            &[0, 1, 0, 2],
+            &[1, 2, LITTLE_ENDIAN | NUM_SKIP | MAX, 0, 0, 44, 1],
+            &[0, 10, 0, 0xfd],
+            &[0, 1, SKIP_POLICY | MAX, 0, 0, 200, 0],
+        ];
+        for bytes in layouts {
+            let layout = LayoutBytes::parse(&mut Input::new(bytes));
+            let codec = layout.builder().build().unwrap();
+            let prefix = vec![0xA5; codec.prefix_len()];
+            let gap = vec![0x5A; codec.gap_len()];
+            for len in 0..=300 {
+                let mut out = BytesMut::new();
+                let encoded = codec.encode_parts(&prefix, &gap, &vec![7; len], &mut out);
+                let expected = field_value(layout, codec.max_frame_length(), len);
+                match (encoded, expected) {
+                    (Ok(()), Ok(value)) => assert!(
+                        matches!(read_field(layout, &out), Reading::Value { value: v, .. } if v == value),
+                        "{bytes:?}, {len} bytes: {:?}, {value} worked out",
+                        read_field(layout, &out)
+                    ),
+                    (encoded, expected) => {
+                        assert_eq!(encoded, expected.map(|_| ()), "{bytes:?}, {len} bytes");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn field_values_name_the_numbers_at_each_edge() {
+        let plus_2 = LayoutBytes::parse(&mut Input::new(&[0, 1, 0, 2]));
+        let not_representable = |len| EncodeError::LengthNotRepresentable {
+            len,
+            adjustment: 2,
+            field_max: 255,
+        };
+        assert_eq!(field_value(plus_2, 1000, 1), Err(not_representable(1)));
+        assert_eq!(field_value(plus_2, 1000, 2), Ok(0));
+        assert_eq!(field_value(plus_2, 1000, 257), Ok(255));
+        assert_eq!(field_value(plus_2, 1000, 258), Err(not_representable(258)));
+        // The limit is checked first, on the frame the decoder returns: 3 header bytes kept.
+        let kept = LayoutBytes::parse(&mut Input::new(&[1, 2, NUM_SKIP, 0, 0]));
+        assert_eq!(field_value(kept, 10, 7), Ok(10));
+        assert_eq!(
+            field_value(kept, 10, 8),
+            Err(EncodeError::FrameTooLarge { len: 11, max: 10 })
         );
     }
 

@@ -2,6 +2,7 @@
 //! one users run on their decoders): exact frames in one piece and in the plan's chunks, cut
 //! short at the plan's point, no stall, memory within its bound; and the encoder's limits.
 
+use super::reference::{field_value, read_field, Reading};
 use super::*;
 use crate::testkit::{fallible, Checker};
 
@@ -30,18 +31,22 @@ const ROUNDTRIP_FRAMES: usize = 64;
 pub enum Payload {
     /// These bytes, cut to the longest payload the layout allows, padded to the shortest.
     Bytes(Vec<u8>),
-    /// The longest payload the limit allows (up to 1 KiB): it must encode, and one byte more
-    /// must be `EncodeError::FrameTooLarge`, writing nothing.
+    /// The longest payload the limit allows (up to 1 KiB). It and the other edges of what the
+    /// layout carries (one byte more; the shortest payload, and one byte less) must encode, or
+    /// fail writing nothing, as the reference works out (`fuzzing::reference::field_value`).
     Longest,
 }
 
 /// The layout's parts and payload range, and how each [`Payload`] is sent.
 struct Sender {
     codec: Codec,
+    layout: LayoutBytes,
     prefix: Vec<u8>,
     gap: Vec<u8>,
     /// The shortest and the longest payload the layout can encode.
     range: (usize, usize),
+    /// The edges of the range and the wrong parts were tried (on the first `Longest`).
+    edges_checked: std::cell::Cell<bool>,
 }
 
 impl Sender {
@@ -65,21 +70,51 @@ impl Sender {
     /// Encodes `payload`, checking the encoder's limits on the way.
     fn send(&self, payload: &Payload, dst: &mut BytesMut) -> Result<(), EncodeError> {
         let bytes = self.payload(payload);
-        if matches!(payload, Payload::Longest) && self.range.1 < ROUNDTRIP_LONGEST {
-            let start = dst.len();
-            let over = [&bytes[..], &[0]].concat();
-            let err = self.codec.encode_parts(&self.prefix, &self.gap, &over, dst);
-            assert!(
-                matches!(err, Err(EncodeError::FrameTooLarge { .. })),
-                "a payload one byte over the longest gave {err:?}"
-            );
-            assert_eq!(dst.len(), start, "a failed encode wrote bytes");
-        }
-        if matches!(payload, Payload::Longest) {
+        // The encoder's edges and parts are the layout's: checked once per input.
+        if matches!(payload, Payload::Longest) && !self.edges_checked.replace(true) {
+            self.edges_agree();
             self.wrong_parts_refused(&bytes, dst);
         }
         self.codec
             .encode_parts(&self.prefix, &self.gap, &bytes, dst)
+    }
+
+    /// The encoder at the edges of what the layout carries: one byte under the shortest
+    /// payload, the shortest, the longest and one byte over, each encoded alone and held to the
+    /// reference ([`field_value`], worked out apart from the codec): the same error with the
+    /// same numbers, writing nothing, or a header whose length field, read back by the
+    /// reference ([`read_field`]), carries the value it works out.
+    fn edges_agree(&self) {
+        let (lo, hi) = self.range;
+        let max = self.codec.max_frame_length();
+        let mut out = BytesMut::new();
+        for len in [lo.checked_sub(1), Some(lo), Some(hi), Some(hi + 1)]
+            .into_iter()
+            .flatten()
+        {
+            // PATTERN holds one byte more than the longest payload.
+            let payload = &PATTERN[..len];
+            out.clear();
+            let encoded = self
+                .codec
+                .encode_parts(&self.prefix, &self.gap, payload, &mut out);
+            let expected = field_value(self.layout, max, len);
+            let read = read_field(self.layout, &out);
+            let agrees = match (&encoded, &expected) {
+                (Ok(()), Ok(value)) => {
+                    matches!(read, Reading::Value { value: field, .. } if field == *value)
+                }
+                (Err(error), Err(reference)) => error == reference && out.is_empty(),
+                _ => false,
+            };
+            assert!(
+                agrees,
+                "a payload of {len} bytes (the layout carries {lo} to {hi}) encoded as \
+                 {encoded:?}, {} bytes written, its length field read back as {read:?}; the \
+                 reference works out {expected:?}",
+                out.len()
+            );
+        }
     }
 
     /// A prefix or a gap one byte longer than the layout's is refused, naming the part and both
@@ -125,9 +160,12 @@ impl Sender {
 ///
 /// Oracles: the checker's ([`Checker::check_input`]: exact frames in one piece and in the
 /// plan's chunks, truncation at the plan's point, liveness, memory within [`capacity_bound`]);
-/// and the encoder's: every payload within the layout's range encodes, the longest one the limit
-/// allows does and one byte more is [`EncodeError::FrameTooLarge`], writing nothing; a prefix
-/// or gap one byte too long is [`EncodeError::PartsMismatch`], writing nothing.
+/// and the encoder's: every payload within the layout's range encodes; at the range's edges
+/// (one byte under the shortest payload, the shortest, the longest the limit allows and one
+/// byte over) the encoder does what a reference worked out apart from the codec says
+/// (`fuzzing::reference::field_value`): the same [`EncodeError`] with the same numbers,
+/// writing nothing, or the length field it works out, read back by the reference; a prefix or
+/// gap one byte too long is [`EncodeError::PartsMismatch`], writing nothing.
 pub fn roundtrip(data: &[u8]) {
     // The stream: at most 64 frames, each at most 1 KiB or the input's length.
     let frame_cap = data.len().max(ROUNDTRIP_LONGEST) + 2 * ROUNDTRIP_PARTS_CAP + 10;
@@ -151,6 +189,8 @@ pub fn roundtrip(data: &[u8]) {
         gap: vec![0x5A; codec.gap_len()],
         range,
         codec,
+        layout,
+        edges_checked: std::cell::Cell::new(false),
     };
     let decoder = || sender.codec.clone();
     let encode = fallible(|payload: &Payload, dst: &mut BytesMut| sender.send(payload, dst));
