@@ -230,7 +230,8 @@ fn plans() -> [(&'static str, Plan); 2] {
 fn stream_input(target: &str, layout: &[u8; 7], plan: &Plan, stream: &[u8]) -> Vec<u8> {
     let mut data = layout.to_vec();
     match target {
-        // The three checks in turn, from the stream's length.
+        // The first three checks in turn, from the stream's length (`write` adds each decode
+        // seed again for the fourth, `REFERENCE`).
         "decode" => {
             data.push([fuzzing::CUTS, fuzzing::BORROWED, fuzzing::REENCODE][stream.len() % 3])
         }
