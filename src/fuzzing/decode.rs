@@ -7,7 +7,7 @@
 use std::cell::Cell;
 use std::fmt;
 
-use super::reference::{fatal_error_agrees, header, Header};
+use super::reference::{fatal_error_agrees, verdict, Verdict};
 use super::*;
 use crate::codec::to_u64;
 use crate::testkit::feeder::{feed_borrowed_seen, Seen};
@@ -44,7 +44,7 @@ enum Watch {
 
 /// lenframe's `Codec` in a run over `stream`, held to account as `watch` says. The reference
 /// decoding ([`Watch::Reference`]) works out what each call must return and consume from the
-/// header the stream is at, read without the codec ([`header`]), and from the oversize frame
+/// header the stream is at, read without the codec ([`verdict`]), and from the oversize frame
 /// being discarded, if any.
 struct Watched<'a> {
     codec: Codec,
@@ -60,7 +60,7 @@ struct Watched<'a> {
     discarding: Option<(usize, u64)>,
     /// The reference reading of the header at a stream position, once it is whole (more bytes
     /// cannot change it).
-    read: Option<(usize, Header)>,
+    read: Option<(usize, Verdict)>,
 }
 
 /// What a call returns, as the reference and the codec say it.
@@ -167,8 +167,8 @@ impl<'a> Watched<'a> {
         let header = match &self.read {
             Some((at, read)) if *at == head => read.clone(),
             _ => {
-                let read = header(self.layout, max, arrived);
-                if !matches!(read, Header::Incomplete { .. }) {
+                let read = verdict(self.layout, max, arrived);
+                if !matches!(read, Verdict::Incomplete { .. }) {
                     self.read = Some((head, read.clone()));
                 }
                 read
@@ -183,16 +183,16 @@ impl<'a> Watched<'a> {
         };
         match header {
             // At the end, nothing left is a clean end; a part of a header is not.
-            Header::Incomplete { .. } if arrived.is_empty() => (Call::Wait, head),
-            Header::Incomplete { needed } => (
+            Verdict::Incomplete { .. } if arrived.is_empty() => (Call::Wait, head),
+            Verdict::Incomplete { needed } => (
                 wait_or(DecodeError::TruncatedHeader {
                     buffered: arrived.len(),
                     needed,
                 }),
                 head,
             ),
-            Header::Fatal(error) => (Call::Error(error), head),
-            Header::Frame {
+            Verdict::Fatal(error) => (Call::Error(error), head),
+            Verdict::Frame {
                 announced,
                 wire_len,
                 discarded: true,
@@ -211,7 +211,7 @@ impl<'a> Watched<'a> {
                 };
                 (Call::Error(error), head + here)
             }
-            Header::Frame { skip, wire_len, .. } => match usize::try_from(wire_len) {
+            Verdict::Frame { skip, wire_len, .. } => match usize::try_from(wire_len) {
                 Ok(end) if end <= arrived.len() => (Call::Frame(&arrived[skip..end]), head + end),
                 _ => (
                     wait_or(DecodeError::TruncatedFrame {
@@ -290,7 +290,7 @@ fn cuts(chunking: &Chunking, len: usize) -> bool {
 /// frames, frame ends, errors and leftover as `decode` in one piece, each frame as soon as it is
 /// whole; [`REENCODE`], every frame (in one piece), re-encoded with the same layout, gives back
 /// exactly the bytes its call consumed; [`REFERENCE`], every call in the plan's chunks returns
-/// what a reference decoding of the stream (`fuzzing::reference::header`, and where the
+/// what a reference decoding of the stream (`fuzzing::reference::verdict`, and where the
 /// oversize frame being discarded ends) calls for, with what had arrived: the frame with its
 /// bytes, a wait, or the error with its numbers (a discard's, a truncated frame's, a fatal
 /// one), consuming exactly up to the same byte.

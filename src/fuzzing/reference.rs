@@ -86,9 +86,9 @@ fn read_varint(field: &[u8]) -> Reading {
     }
 }
 
-/// What a header says, read without the codec: what decoding must do at it.
+/// What decoding must do at a header, read without the codec.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) enum Header {
+pub(super) enum Verdict {
     /// Not whole yet: at least `needed` bytes make it whole (or tell it wrong).
     Incomplete { needed: usize },
     /// A fatal error stops decoding here.
@@ -109,13 +109,15 @@ pub(super) enum Header {
 /// it. In the codec's order: the length field's own errors (a varint's), the adjusted length
 /// below zero, the adjusted length or the frame's end past `u64::MAX`, a frame that ends inside
 /// its header, then a frame over the limit (an error, or under the skip policy, a discard).
-pub(super) fn header(layout: LayoutBytes, max: usize, rest: &[u8]) -> Header {
+pub(super) fn verdict(layout: LayoutBytes, max: usize, rest: &[u8]) -> Verdict {
     let (value, width) = match read_field(layout, rest) {
         Reading::Value { value, width } => (value, width),
-        Reading::Incomplete { needed } => return Header::Incomplete { needed },
-        Reading::Overflow { bytes } => return Header::Fatal(DecodeError::VarintOverflow { bytes }),
+        Reading::Incomplete { needed } => return Verdict::Incomplete { needed },
+        Reading::Overflow { bytes } => {
+            return Verdict::Fatal(DecodeError::VarintOverflow { bytes })
+        }
         Reading::Overlong { bytes, value } => {
-            return Header::Fatal(DecodeError::VarintOverlong { bytes, value })
+            return Verdict::Fatal(DecodeError::VarintOverlong { bytes, value })
         }
     };
     let adjustment = layout.adjustment;
@@ -131,22 +133,22 @@ pub(super) fn header(layout: LayoutBytes, max: usize, rest: &[u8]) -> Header {
     let frame_end = frame_len + wide(skip);
     let in_u64 = |n: i128| u64::try_from(n).ok();
     if frame_len < 0 {
-        return Header::Fatal(DecodeError::LengthUnderflow { value, adjustment });
+        return Verdict::Fatal(DecodeError::LengthUnderflow { value, adjustment });
     }
     let (Some(announced), Some(wire_len)) = (in_u64(frame_len), in_u64(frame_end)) else {
-        return Header::Fatal(DecodeError::LengthOverflow { value, adjustment });
+        return Verdict::Fatal(DecodeError::LengthOverflow { value, adjustment });
     };
     if i128::from(wire_len) < wide(header_len) {
-        return Header::Fatal(DecodeError::FrameEndsInHeader {
+        return Verdict::Fatal(DecodeError::FrameEndsInHeader {
             frame_end: wire_len,
             header_len,
         });
     }
     let over = i128::from(announced) > wide(max);
     if over && layout.flags & SKIP_POLICY == 0 {
-        return Header::Fatal(DecodeError::FrameTooLarge { announced, max });
+        return Verdict::Fatal(DecodeError::FrameTooLarge { announced, max });
     }
-    Header::Frame {
+    Verdict::Frame {
         announced,
         skip,
         wire_len,
@@ -154,7 +156,7 @@ pub(super) fn header(layout: LayoutBytes, max: usize, rest: &[u8]) -> Header {
     }
 }
 
-/// The fatal error a header at the start of `rest` must stop decoding with ([`header`]), for
+/// The fatal error a header at the start of `rest` must stop decoding with ([`verdict`]), for
 /// a codec of this layout and limit; `None` when the header is sound and no fatal error may
 /// stop there. Once the stream has ended (`at_eof`), a header cut short is one too.
 pub(super) fn fatal_error(
@@ -163,13 +165,13 @@ pub(super) fn fatal_error(
     rest: &[u8],
     at_eof: bool,
 ) -> Option<DecodeError> {
-    match header(layout, max, rest) {
-        Header::Incomplete { needed } => at_eof.then_some(DecodeError::TruncatedHeader {
+    match verdict(layout, max, rest) {
+        Verdict::Incomplete { needed } => at_eof.then_some(DecodeError::TruncatedHeader {
             buffered: rest.len(),
             needed,
         }),
-        Header::Fatal(error) => Some(error),
-        Header::Frame { .. } => None,
+        Verdict::Fatal(error) => Some(error),
+        Verdict::Frame { .. } => None,
     }
 }
 
