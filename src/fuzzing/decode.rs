@@ -1,8 +1,9 @@
 //! Target `decode`: any layout and any stream, one of four checks per input (chosen by a byte,
 //! so that each input runs two decoding passes at most): the testkit's any-stream check
 //! ([`StreamCheck`]: the same result in one piece and in the plan's chunks) with lenframe's
-//! invariants on every call; the borrowed path against `decode`; a re-encode of every frame; or
-//! every call in the plan's chunks against a reference decoding written apart from the codec.
+//! invariants on every call in chunks; the borrowed path against `decode`; a re-encode of every
+//! frame; or every call in the plan's chunks against a reference decoding written apart from
+//! the codec.
 
 use std::cell::Cell;
 use std::fmt;
