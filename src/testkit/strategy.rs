@@ -183,15 +183,26 @@ pub struct FramePlan {
 }
 
 /// The payload lengths `codec` can encode, up to `cap`: an interval, as the length field's value
-/// grows with the payload.
+/// grows with the payload. Its shortest is found among 0 to 64, its longest by bisection up to
+/// the limit or `cap`, wherever the field's range ends below them.
 pub(crate) fn payload_range(codec: &Codec, cap: usize) -> Option<(usize, usize)> {
-    let lo = (0..=64).find(|&len| codec.encode_header(len).is_ok())?;
-    let top = codec.max_frame_length().min(cap);
-    let hi = (lo..=top.max(lo))
-        .rev()
-        .take(64)
-        .find(|&len| codec.encode_header(len).is_ok())?;
-    Some((lo, hi))
+    let encodes = |len: usize| codec.encode_header(len).is_ok();
+    let lo = (0..=64).find(|&len| encodes(len))?;
+    let top = codec.max_frame_length().min(cap).max(lo);
+    if encodes(top) {
+        return Some((lo, top));
+    }
+    // `lo` encodes and `top` does not: the longest lies in between.
+    let (mut longest, mut refused) = (lo, top);
+    while refused - longest > 1 {
+        let mid = longest + (refused - longest) / 2;
+        if encodes(mid) {
+            longest = mid;
+        } else {
+            refused = mid;
+        }
+    }
+    Some((lo, longest))
 }
 
 /// A layout from [`layout`] with a frame sequence from [`frames_for`] valid for it (payloads up
@@ -478,6 +489,17 @@ mod tests {
         // The field's value is the frame's length less 2: frames of 2 bytes or more.
         let adjusted = Codec::builder().length_adjustment(2).build().unwrap();
         assert_eq!(payload_range(&adjusted, 100), Some((2, 100)));
+        // A frame that keeps 104 header bytes (offset 100, nothing skipped): the longest
+        // payload ends 104 bytes under the limit, found exactly.
+        let kept = Codec::builder()
+            .length_field_offset(100)
+            .num_skip(0)
+            .max_frame_length(1000)
+            .build()
+            .unwrap();
+        assert_eq!(payload_range(&kept, 5000), Some((0, 896)));
+        assert_eq!(payload_range(&kept, 896), Some((0, 896)));
+        assert_eq!(payload_range(&kept, 500), Some((0, 500)));
         let drawn = draws(frames_for(&codec, 100), 100);
         assert!(drawn.iter().any(|frames| frames.len() >= 4));
         assert!(drawn
