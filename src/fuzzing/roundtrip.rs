@@ -83,7 +83,8 @@ impl Sender {
     /// payload, the shortest, the longest and one byte over, each encoded alone and held to the
     /// reference ([`field_value`], worked out apart from the codec): the same error with the
     /// same numbers, writing nothing, or a header whose length field, read back by the
-    /// reference ([`read_field`]), carries the value it works out.
+    /// reference ([`read_field`]), carries the value it works out; [`Codec::encode_header`]
+    /// gives that field's bytes alone, or the same error.
     fn edges_agree(&self) {
         let (lo, hi) = self.range;
         let max = self.codec.max_frame_length();
@@ -100,18 +101,27 @@ impl Sender {
                 .encode_parts(&self.prefix, &self.gap, payload, &mut out);
             let expected = field_value(self.layout, max, len);
             let read = read_field(self.layout, &out);
-            let agrees = match (&encoded, &expected) {
-                (Ok(()), Ok(value)) => {
-                    matches!(read, Reading::Value { value: field, .. } if field == *value)
+            // The header alone (for vectored writes) is the field `encode_parts` wrote, or the
+            // same error.
+            let header = self.codec.encode_header(len);
+            let at = self.prefix.len();
+            let agrees = match (&encoded, &expected, &header) {
+                (Ok(()), Ok(value), Ok(header)) => {
+                    matches!(read, Reading::Value { value: field, width }
+                        if field == *value
+                            && header.len() == width
+                            && out.get(at..at + width) == Some(header.as_ref()))
                 }
-                (Err(error), Err(reference)) => error == reference && out.is_empty(),
+                (Err(error), Err(reference), Err(alone)) => {
+                    error == reference && alone == reference && out.is_empty()
+                }
                 _ => false,
             };
             assert!(
                 agrees,
                 "a payload of {len} bytes (the layout carries {lo} to {hi}) encoded as \
-                 {encoded:?}, {} bytes written, its length field read back as {read:?}; the \
-                 reference works out {expected:?}",
+                 {encoded:?}, {} bytes written, its length field read back as {read:?}, \
+                 encode_header gave {header:?}; the reference works out {expected:?}",
                 out.len()
             );
         }
@@ -164,7 +174,8 @@ impl Sender {
 /// (one byte under the shortest payload, the shortest, the longest the limit allows and one
 /// byte over) the encoder does what a reference worked out apart from the codec says
 /// (`fuzzing::reference::field_value`): the same [`EncodeError`] with the same numbers,
-/// writing nothing, or the length field it works out, read back by the reference; a prefix or
+/// writing nothing, or the length field it works out, read back by the reference (and
+/// [`Codec::encode_header`] alone: the same field's bytes, or the same error); a prefix or
 /// gap one byte too long is [`EncodeError::PartsMismatch`], writing nothing.
 pub fn roundtrip(data: &[u8]) {
     // The stream: at most 64 frames, each at most 1 KiB or the input's length.

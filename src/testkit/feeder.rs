@@ -275,7 +275,11 @@ pub fn feed_in_chunks(codec: &mut Codec, stream: &[u8], sizes: &[usize]) -> Outc
 ///
 /// The [`Outcome`] means what `feed_in_chunks`' does, so the two compare field by field: a
 /// frame's span runs from the position before the `next` call that returned it to the position
-/// after. Checks on the way (panicking): every frame ends the bytes its call consumed; whenever
+/// after. Checks on the way (panicking): every frame ends the bytes its call consumed;
+/// [`Frames::remaining`](crate::Frames::remaining) is the rest of the buffer after what was
+/// consumed; from a codec between frames, [`Frames::finish`](crate::Frames::finish) with
+/// nothing taken gives the first item's error, or [`DecodeError::FrameNotTaken`] for a whole
+/// frame; whenever
 /// the iterator ends without a fatal error, fewer than `codec.max_wire_length()` bytes are left
 /// unconsumed; a fatal error repeats, consuming nothing, when `frames` is called again on the
 /// bytes left (the call that first returned it may have finished a discard before it).
@@ -332,11 +336,29 @@ pub(crate) fn feed_borrowed_seen(
     // it asks for more (`true`: feed on) or the feeding ends.
     let mut step = |fed: usize, at_eof: bool| -> bool {
         let buf = &stream[start..fed];
+        // `finish` before taking anything, from a codec between frames: the first item's error,
+        // or a whole frame named as not taken.
+        let mut untaken = codec.is_idle().then(|| codec.clone().frames(buf).finish());
         let mut frames = codec.frames(buf);
         let mut fatal = None;
         let mut before = 0;
         while let Some(item) = frames.next() {
             let after = frames.consumed();
+            if let Some(untaken) = untaken.take() {
+                let expected = match &item {
+                    Ok(_) => DecodeError::FrameNotTaken {
+                        buffered: buf.len(),
+                        wire_len: after,
+                    },
+                    Err(e) => e.clone(),
+                };
+                assert_eq!(
+                    untaken.as_ref().err(),
+                    Some(&expected),
+                    "finish with the first item of {} bytes not taken",
+                    buf.len()
+                );
+            }
             match item {
                 Ok(frame) => {
                     let used = &buf[before..after];
@@ -355,6 +377,11 @@ pub(crate) fn feed_borrowed_seen(
             before = after;
         }
         let consumed = frames.consumed();
+        assert!(
+            frames.remaining().as_ptr_range() == buf[consumed..].as_ptr_range(),
+            "remaining is not the {} bytes after the {consumed} consumed",
+            buf.len() - consumed
+        );
         let end = if at_eof && fatal.is_none() {
             frames.finish().err()
         } else {
