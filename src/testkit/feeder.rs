@@ -279,10 +279,10 @@ pub fn feed_in_chunks(codec: &mut Codec, stream: &[u8], sizes: &[usize]) -> Outc
 /// [`Frames::remaining`](crate::Frames::remaining) is the rest of the buffer after what was
 /// consumed; from a codec between frames, [`Frames::finish`](crate::Frames::finish) with
 /// nothing taken gives the first item's error, or [`DecodeError::FrameNotTaken`] for a whole
-/// frame; whenever
-/// the iterator ends without a fatal error, fewer than `codec.max_wire_length()` bytes are left
-/// unconsumed; a fatal error repeats, consuming nothing, when `frames` is called again on the
-/// bytes left (the call that first returned it may have finished a discard before it).
+/// frame; whenever the iterator ends without a fatal error, fewer than
+/// `codec.max_wire_length()` bytes are left unconsumed; a fatal error repeats, consuming
+/// nothing, when `frames` is called again on the bytes left (the call that first returned it
+/// may have finished a discard before it).
 pub fn feed_borrowed(codec: &mut Codec, stream: &[u8], sizes: &[usize]) -> Outcome {
     let mut frames = Vec::new();
     let mut spans = Vec::new();
