@@ -219,10 +219,9 @@ def table(results):
         theirs = results.get((group, "tokio-util", size))
         if ours is None or theirs is None:
             continue
-        count = ours["frames"]
         out.append(
-            f"| {count} of {size_label(size)} | {ours['ns'] / 1e6:.3f} ms | {theirs['ns'] / 1e6:.3f} ms | "
-            f"{fmt_ratio(theirs['ns'] / ours['ns'])} |"
+            f"| {ours['frames']} of {size_label(size)} | {ours['ns'] / 1e6:.3f} ms | {theirs['ns'] / 1e6:.3f} ms | "
+            f"{fmt_ratio(ratio(results, group, 'lenframe', 'tokio-util', size))} |"
         )
     out.append("")
     return "\n".join(out)

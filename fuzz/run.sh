@@ -12,7 +12,7 @@
 # Toolchain: as a user types it, `cargo fuzz run` on the default toolchain with AddressSanitizer,
 # which works on stable through the RUSTC_BOOTSTRAP=1 of the repository's .cargo/config.toml
 # (README, "Fuzzing"). Overrides:
-#   LENFRAME_FUZZ_SANITIZER=none   no sanitizer (3 to 6 times faster; the fuzz crate's capped
+#   LENFRAME_FUZZ_SANITIZER=none   no sanitizer (2.8 to 5.7 times faster; the fuzz crate's capped
 #                                  allocator still catches reservations of announced lengths)
 #   LENFRAME_FUZZ_NIGHTLY=1        cargo +nightly fuzz run (needs a nightly toolchain installed)
 #
