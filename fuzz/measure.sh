@@ -14,7 +14,10 @@
 #
 # With BEFORE=REV, REV (built from a git worktree) runs too, its target and bare twin in each round
 # after this build's, from the same corpus with the same seeds: a change measured before and after
-# in one run. A change to the codec moves both sides of the ratio: the bare twin is the codec.
+# in one run. A change to the codec moves both sides of the ratio: the bare twin is the codec. A
+# revision older than the bare twins gets this build's (src/fuzzing/bare.rs, which uses lenframe's
+# public API only, and fuzz_targets/bare_TARGET.rs, copied into the worktree). Where REV's input
+# formats differ from this build's, BEFORE_CORPUS=own runs REV's pair from REV's committed corpus.
 #
 # The builds are `-s none` by default. SANITIZER=address measures what `cargo fuzz run` builds
 # (AddressSanitizer); FLAGS adds cargo-fuzz build flags to every build and run, e.g.
@@ -25,6 +28,7 @@
 #   SANITIZER=address ROUNDS=3 bash fuzz/measure.sh 20 decode
 #   FLAGS=--no-trace-compares ROUNDS=3 bash fuzz/measure.sh 20 decode
 #   BEFORE=2fa138e ROUNDS=5 bash fuzz/measure.sh 20 decode
+#   BEFORE=fb8fd4f BEFORE_CORPUS=own ROUNDS=3 bash fuzz/measure.sh 20
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -72,8 +76,21 @@ if [ -n "${BEFORE:-}" ]; then
   before=$root/fuzz/target/measure-before
   git worktree remove --force "$before" 2>/dev/null || rm -rf "$before"
   git worktree add --detach "$before" "$BEFORE" >/dev/null
+  for target in "${targets[@]}"; do
+    [ ! -f "$before/fuzz/fuzz_targets/bare_$target.rs" ] || continue
+    if [ ! -f "$before/src/fuzzing/bare.rs" ]; then
+      cp src/fuzzing/bare.rs "$before/src/fuzzing/bare.rs"
+      printf '\npub mod bare;\n' >>"$before/src/fuzzing/mod.rs"
+    fi
+    cp "fuzz/fuzz_targets/bare_$target.rs" "$before/fuzz/fuzz_targets/"
+    printf '\n[[bin]]\nname = "bare_%s"\npath = "fuzz_targets/bare_%s.rs"\ntest = false\ndoc = false\nbench = false\n' \
+      "$target" "$target" >>"$before/fuzz/Cargo.toml"
+    echo "fuzz/measure.sh: $BEFORE has no bare_$target: this build's copied in"
+  done
   (cd "$before" && cargo fuzz build "${build[@]}" >/dev/null)
 fi
+before_corpus=$root/corpus
+[ "${BEFORE_CORPUS:-}" != own ] || before_corpus=$before/corpus
 
 median() {
   sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)}'
@@ -90,8 +107,8 @@ for target in "${targets[@]}"; do
     bares+=("$(rate "$root" "bare_$target" "$root/corpus/$target" "$round")")
     [ -z "$floor" ] || passes+=("$(rate "$root" "$floor" "$root/corpus/$target" "$round")")
     [ -z "$before" ] || {
-      old_oracles+=("$(rate "$before" "$target" "$root/corpus/$target" "$round")")
-      old_bares+=("$(rate "$before" "bare_$target" "$root/corpus/$target" "$round")")
+      old_oracles+=("$(rate "$before" "$target" "$before_corpus/$target" "$round")")
+      old_bares+=("$(rate "$before" "bare_$target" "$before_corpus/$target" "$round")")
     }
   done
   oracle=$(printf '%s\n' "${oracles[@]}" | median)

@@ -332,6 +332,7 @@ fn frame_bytes(out: &Outcome) -> Vec<&[u8]> {
 pub mod bare;
 mod decode;
 mod differential;
+pub mod passes;
 mod reader;
 mod reference;
 mod roundtrip;
