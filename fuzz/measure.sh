@@ -79,6 +79,10 @@ if [ -n "${BEFORE:-}" ]; then
   for target in "${targets[@]}"; do
     [ ! -f "$before/fuzz/fuzz_targets/bare_$target.rs" ] || continue
     if [ ! -f "$before/src/fuzzing/bare.rs" ]; then
+      [ -f "$before/src/fuzzing/mod.rs" ] || {
+        echo "fuzz/measure.sh: $BEFORE has no src/fuzzing/mod.rs to add the bare twins to" >&2
+        exit 1
+      }
       cp src/fuzzing/bare.rs "$before/src/fuzzing/bare.rs"
       printf '\npub mod bare;\n' >>"$before/src/fuzzing/mod.rs"
     fi
