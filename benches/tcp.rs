@@ -99,6 +99,7 @@ struct Link {
     wire_len: usize,
 }
 
+#[allow(clippy::large_enum_variant)] // one per connection, made once: no copies to save
 enum Reader {
     Raw {
         stream: TcpStream,

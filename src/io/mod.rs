@@ -33,6 +33,7 @@
 //! [`MAX_READ_AHEAD`]: crate::MAX_READ_AHEAD
 //! [`DecodeError`]: crate::DecodeError
 
+mod block;
 mod reader;
 mod writer;
 

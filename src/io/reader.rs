@@ -3,19 +3,28 @@
 use std::fmt;
 use std::io::{self, Read};
 
-use bytes::{Buf, Bytes, BytesMut};
+use std::ops::Range;
 
-use crate::codec::{Codec, MAX_READ_AHEAD};
+use bytes::{Bytes, BytesMut};
+
+use super::block::Block;
+use crate::codec::{Advance, Codec, MAX_READ_AHEAD};
 use crate::error::DecodeError;
 
 /// Least bytes a read asks for, so that small frames arrive many to a syscall.
 const MIN_READ: usize = 8 * 1024;
 
+/// How many earlier blocks a reader keeps to read into again.
+const SPARE_BLOCKS: usize = 2;
+
 /// Reads frames from a blocking reader.
 ///
-/// Frames are [`Bytes`] views of the reader's buffer (no copy). Each `read` asks for at most
-/// [`MAX_READ_AHEAD`] bytes (and at least 8 KiB, so small frames batch), never for the length a
-/// header announces: memory follows what arrived.
+/// Reads land in place, in a block of memory the reader owns, and frames are [`Bytes`] views of
+/// it: no copy, neither of what arrives nor of the frames. A frame you keep never changes; once
+/// you drop the frames cut from a block, the reader reads into it again (no allocation, and no
+/// zeroing: the block was zeroed once). Each `read` asks for at most [`MAX_READ_AHEAD`] bytes
+/// (and at least 8 KiB, so small frames batch), never for the length a header announces: memory
+/// follows what arrived.
 ///
 /// ```
 /// use lenframe::io::FrameReader;
@@ -29,15 +38,20 @@ const MIN_READ: usize = 8 * 1024;
 pub struct FrameReader<R> {
     inner: R,
     codec: Codec,
-    buf: BytesMut,
-    /// Where reads land before they are appended to `buf`; at most MAX_READ_AHEAD bytes.
-    scratch: Vec<u8>,
+    /// The block reads land in; `block.filled()[start..]` is what arrived and was not consumed.
+    block: Block,
+    start: usize,
+    /// A view of the block's filled bytes, made at the first frame after a read and sliced into
+    /// the frames until the next read: one allocation per read, not per frame.
+    view: Option<Bytes>,
+    /// Earlier blocks, kept to read into again once the frames cut from them are dropped.
+    spares: Vec<Block>,
+    /// How many bytes the next read asks for: from MIN_READ, doubling while reads fill it, up to
+    /// MAX_READ_AHEAD.
+    read_size: usize,
     eof: bool,
     /// Set when the iterator has returned a fatal decoding error: it ends there.
     failed: bool,
-    /// Bytes at the front of `buf` taken by the frame [`FrameReader::read_frame_ref`] lent out:
-    /// consumed, dropped at the start of the next call.
-    lent: usize,
 }
 
 impl<R: Read> FrameReader<R> {
@@ -51,11 +65,13 @@ impl<R: Read> FrameReader<R> {
         FrameReader {
             inner,
             codec,
-            buf: BytesMut::new(),
-            scratch: Vec::new(),
+            block: Block::new(0),
+            start: 0,
+            view: None,
+            spares: Vec::new(),
+            read_size: MIN_READ,
             eof: false,
             failed: false,
-            lent: 0,
         }
     }
 
@@ -72,23 +88,20 @@ impl<R: Read> FrameReader<R> {
     /// error of the inner reader (a read timeout, or `WouldBlock` from a non-blocking socket),
     /// calling again resumes where it stopped: nothing read is lost.
     pub fn read_frame(&mut self) -> io::Result<Option<Bytes>> {
-        self.return_lent();
-        loop {
-            if self.eof {
-                return Ok(self.codec.decode_eof(&mut self.buf)?);
-            }
-            if let Some(frame) = self.codec.decode(&mut self.buf)? {
-                return Ok(Some(frame));
-            }
-            self.fill()?;
-        }
+        let Some(span) = self.next_span()? else {
+            return Ok(None);
+        };
+        let block = &self.block;
+        Ok(Some(
+            self.view.get_or_insert_with(|| block.share()).slice(span),
+        ))
     }
 
     /// The next frame, borrowed from the reader's buffer until the next call: the borrowed
-    /// path ([`Codec::frames`]), with no `Bytes` and no reference count per frame. For many
-    /// small frames handled in place it costs less than [`FrameReader::read_frame`] (over
-    /// loopback TCP, 16-byte frames took 0.61 of its time: README's measurements). Same frames,
-    /// errors and end of stream as `read_frame`; the two can be mixed.
+    /// path, with no `Bytes` and no reference count per frame. For many small frames handled in
+    /// place it costs less than [`FrameReader::read_frame`] (over loopback TCP, 16-byte frames
+    /// took 0.61 of its time: README's measurements). Same frames, errors and end of stream as
+    /// `read_frame`; the two can be mixed.
     ///
     /// ```
     /// use lenframe::io::FrameReader;
@@ -106,66 +119,99 @@ impl<R: Read> FrameReader<R> {
     ///
     /// As [`FrameReader::read_frame`].
     pub fn read_frame_ref(&mut self) -> io::Result<Option<&[u8]>> {
-        self.return_lent();
+        Ok(self.next_span()?.map(|span| &self.block.filled()[span]))
+    }
+
+    /// Where the next frame is in the block (consumed already), reading as needed; `None` at a
+    /// clean end. The codec's one state machine ([`Codec::step`]), as [`Codec::decode`] and
+    /// [`Codec::frames`] run it.
+    fn next_span(&mut self) -> io::Result<Option<Range<usize>>> {
         loop {
-            let mut frames = self.codec.frames(&self.buf);
-            let item = frames.next().map(|item| item.map(<[u8]>::len));
-            let consumed = frames.consumed();
-            match item {
-                Some(Ok(len)) => {
-                    // A frame is the tail of the bytes its step consumed.
-                    self.lent = consumed;
-                    return Ok(Some(&self.buf[consumed - len..consumed]));
+            let pending = &self.block.filled()[self.start..];
+            match self.codec.step(pending)? {
+                Advance::Frame { skip, end } => {
+                    let span = self.start + skip..self.start + end;
+                    self.start += end;
+                    return Ok(Some(span));
                 }
-                Some(Err(e)) => {
-                    // Discarded bytes, if any; a fatal error's header stays at the front.
-                    self.buf.advance(consumed);
-                    return Err(e.into());
+                Advance::Discarded { len, report } => {
+                    self.start += len;
+                    if let Some(error) = report {
+                        return Err(error.into());
+                    }
                 }
-                None => self.buf.advance(consumed),
+                Advance::Wait { .. } if self.eof => {
+                    return match self.codec.end_of_stream(pending.len()) {
+                        None => Ok(None),
+                        Some(error) => Err(error.into()),
+                    };
+                }
+                Advance::Wait { .. } => self.fill()?,
             }
-            if self.eof {
-                return match self.codec.frames(&self.buf).finish() {
-                    Ok(()) => Ok(None),
-                    Err(e) => Err(e.into()),
-                };
-            }
-            self.fill()?;
         }
     }
 
-    /// Drops the bytes of the frame `read_frame_ref` lent out.
-    fn return_lent(&mut self) {
-        self.buf.advance(std::mem::take(&mut self.lent));
-    }
-
-    /// Reads once into the buffer; sets `eof` on a zero-length read.
+    /// Reads once into the block; sets `eof` on a zero-length read.
     fn fill(&mut self) -> io::Result<()> {
-        // Read into a scratch buffer, zeroed once, then append what arrived. Safe code cannot
-        // read into `buf`'s uninitialized spare capacity; the alternative, zero-extending `buf`
-        // and truncating after the read, zeroes 8 to 64 KiB per read however little arrives.
-        // Measured (1 MiB of frames, best of 30, two runs): over loopback TCP, 1 KiB frames take
-        // 273-297 us through the scratch and 323-394 us reading in place (16 B and 64 KiB frames:
-        // within 5%); from an in-memory reader returning 10 bytes per read, 0.71 ms against
-        // 7.4 ms. Reading in place wins only from an in-memory reader handing out 64 KiB at once
-        // (by 5-13%). The scratch starts at 8 KiB and doubles, up to MAX_READ_AHEAD, while reads
-        // fill it.
-        if self.scratch.is_empty() {
-            self.scratch.resize(MIN_READ, 0);
+        // Reads land in the block, in place: no copy, and the block was zeroed only once, when
+        // allocated (src/io/block.rs says why that needs `unsafe`). Measured against reading
+        // into a scratch buffer and appending to a `BytesMut`: README's measurements.
+        self.view = None; // the reader's own view must not keep the block shared
+        let want = self.read_size;
+        if self.block.spare().len() < want || self.start == self.block.filled().len() {
+            self.make_room(want);
         }
+        let spare = self.block.spare();
+        let spare = &mut spare[..want];
         let n = loop {
-            match self.inner.read(&mut self.scratch) {
+            match self.inner.read(spare) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
-                Ok(n) => break n.min(self.scratch.len()),
+                Ok(n) => break n.min(want),
             }
         };
-        self.buf.extend_from_slice(&self.scratch[..n]);
-        if n == self.scratch.len() && n < MAX_READ_AHEAD {
-            self.scratch.resize(n * 2, 0);
+        self.block.commit(n);
+        if n == want && n < MAX_READ_AHEAD {
+            self.read_size = (want * 2).min(MAX_READ_AHEAD);
         }
         self.eof = n == 0;
         Ok(())
+    }
+
+    /// Makes room for a read of `want` bytes after the unconsumed ones. In the block if no
+    /// frame holds it (the unconsumed bytes move to the front), else in a spare block that no
+    /// frame holds any more, else in a new one, twice as large as what it must hold: memory
+    /// grows with what arrived, never with what a header announces.
+    fn make_room(&mut self, want: usize) {
+        let pending = self.start..self.block.filled().len();
+        if self.block.len() - pending.len() >= want && self.block.compact(pending.clone()) {
+            self.start = 0;
+            return;
+        }
+        if self.block.spare().len() >= want && self.block.is_shared() {
+            return; // a read past frames that are held: room enough already
+        }
+        let needed = pending.len() + want;
+        let mut next = match self
+            .spares
+            .iter()
+            .position(|spare| spare.len() >= needed && !spare.is_shared())
+        {
+            Some(i) => self.spares.swap_remove(i),
+            None => Block::new(2 * needed),
+        };
+        let fresh = next.compact(0..0);
+        debug_assert!(fresh, "an unshared block compacts");
+        next.spare()[..pending.len()].copy_from_slice(&self.block.filled()[pending.clone()]);
+        next.commit(pending.len());
+        self.start = 0;
+        let previous = std::mem::replace(&mut self.block, next);
+        // Frames still hold the previous block: keep it, to read into once they are dropped.
+        // A block left because it was too small, or beyond SPARE_BLOCKS, is freed (once its
+        // frames are).
+        if previous.len() >= needed && self.spares.len() < SPARE_BLOCKS {
+            self.spares.push(previous);
+        }
     }
 
     /// The codec, with its layout and decoding state.
@@ -175,13 +221,14 @@ impl<R: Read> FrameReader<R> {
 
     /// Bytes read from the inner reader but not yet returned as frames.
     pub fn buffered(&self) -> usize {
-        self.buf.len() - self.lent
+        self.block.filled().len() - self.start
     }
 
-    /// Bytes of memory this reader holds for pending input: the frame buffer's capacity plus
-    /// the read scratch buffer (at most [`MAX_READ_AHEAD`]).
+    /// Bytes of memory this reader holds for pending input: its read blocks, the one it reads
+    /// into and up to two it keeps to read into again once no frame holds them. A block is at
+    /// most twice what it held when it was allocated plus [`MAX_READ_AHEAD`].
     pub fn buffer_capacity(&self) -> usize {
-        self.buf.capacity() + self.scratch.len()
+        self.block.len() + self.spares.iter().map(Block::len).sum::<usize>()
     }
 
     /// The inner reader.
@@ -195,9 +242,9 @@ impl<R: Read> FrameReader<R> {
     }
 
     /// The inner reader and the bytes read from it but not yet returned as frames.
-    pub fn into_parts(mut self) -> (R, BytesMut) {
-        self.return_lent();
-        (self.inner, self.buf)
+    pub fn into_parts(self) -> (R, BytesMut) {
+        let pending = BytesMut::from(&self.block.filled()[self.start..]);
+        (self.inner, pending)
     }
 
     /// The inner reader. Bytes buffered but not yet returned are dropped: see
@@ -247,7 +294,7 @@ impl<R> fmt::Debug for FrameReader<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FrameReader")
             .field("codec", &self.codec)
-            .field("buffered", &self.buf.len())
+            .field("buffered", &(self.block.filled().len() - self.start))
             .field("eof", &self.eof)
             .finish_non_exhaustive()
     }
