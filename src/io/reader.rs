@@ -200,8 +200,8 @@ impl<R: Read> FrameReader<R> {
             Some(i) => self.spares.swap_remove(i),
             None => Block::new(2 * needed),
         };
-        let fresh = next.compact(0..0);
-        debug_assert!(fresh, "an unshared block compacts");
+        // Only this reader makes views, so a block found unshared above is unshared still.
+        assert!(next.compact(0..0), "an unshared block compacts");
         next.spare()[..pending.len()].copy_from_slice(&self.block.filled()[pending.clone()]);
         next.commit(pending.len());
         self.start = 0;
@@ -226,7 +226,7 @@ impl<R: Read> FrameReader<R> {
 
     /// Bytes of memory this reader holds for pending input: its read blocks, the one it reads
     /// into and up to two it keeps to read into again once no frame holds them. A block is at
-    /// most twice what it held when it was allocated plus [`MAX_READ_AHEAD`].
+    /// most twice the sum of what it had to hold when it was allocated and [`MAX_READ_AHEAD`].
     pub fn buffer_capacity(&self) -> usize {
         self.block.len() + self.spares.iter().map(Block::len).sum::<usize>()
     }
