@@ -100,7 +100,7 @@ impl<R: Read> FrameReader<R> {
     /// The next frame, borrowed from the reader's buffer until the next call: the borrowed
     /// path, with no `Bytes` and no reference count per frame. For many small frames handled in
     /// place it costs less than [`FrameReader::read_frame`] (over loopback TCP, 16-byte frames
-    /// took 0.61 of its time: README's measurements). Same frames, errors and end of stream as
+    /// took 0.64 of its time: README's measurements). Same frames, errors and end of stream as
     /// `read_frame`; the two can be mixed.
     ///
     /// ```
