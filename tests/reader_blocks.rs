@@ -163,3 +163,16 @@ fn a_reader_error_mid_frame_loses_nothing_across_blocks() {
     };
     assert!(frame == body);
 }
+
+#[test]
+fn the_reader_is_send_sync_and_unwind_safe_as_its_inner_reader_is() {
+    // The block's `UnsafeCell`s must not take these away from `FrameReader`.
+    fn auto_traits<T: Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>(_: &T) {}
+    let reader = FrameReader::new(&b"\x00\x00\x00\x02hi"[..]);
+    auto_traits(&reader);
+    let frame = std::panic::catch_unwind(move || {
+        let mut reader = reader;
+        reader.read_frame().unwrap()
+    });
+    assert_eq!(frame.unwrap().as_deref(), Some(&b"hi"[..]));
+}

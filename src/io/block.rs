@@ -33,6 +33,11 @@ struct Storage(Box<[UnsafeCell<u8>]>);
 // anything else, reads it.
 unsafe impl Sync for Storage {}
 
+// A panic cannot leave a `Storage` in a state a view would misread: bytes count as filled only
+// after a read into them returned (`Block::commit`), so a panic inside a read leaves them spare.
+// Without this, `UnsafeCell` would make `FrameReader` neither `UnwindSafe` nor `RefUnwindSafe`.
+impl std::panic::RefUnwindSafe for Storage {}
+
 impl Storage {
     fn zeroed(len: usize) -> Storage {
         Storage((0..len).map(|_| UnsafeCell::new(0)).collect())
