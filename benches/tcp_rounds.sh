@@ -10,6 +10,9 @@
 #   bash benches/tcp_rounds.sh                     # this build
 #   BEFORE=67565f0 bash benches/tcp_rounds.sh      # and REV, built in a git worktree, in turn
 #
+# REV's worktree, target/tcp-rounds-REV, is kept with its build for the next run; remove it with
+# `git worktree remove target/tcp-rounds-REV`.
+#
 # Loopback TCP on 2 cores is noisy from one run to the next: compare builds only in alternating
 # rounds of one sitting, as BEFORE does, and run nothing else meanwhile.
 set -euo pipefail

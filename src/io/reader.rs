@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::io::{self, Read};
-
 use std::ops::Range;
 
 use bytes::{Bytes, BytesMut};
@@ -127,6 +126,7 @@ impl<R: Read> FrameReader<R> {
     /// [`Codec::frames`] run it.
     fn next_span(&mut self) -> io::Result<Option<Range<usize>>> {
         loop {
+            // The block's bytes, not `self.pending()`: the step borrows the codec mutably.
             let pending = &self.block.filled()[self.start..];
             match self.codec.step(pending)? {
                 Advance::Frame { skip, end } => {
@@ -221,7 +221,7 @@ impl<R: Read> FrameReader<R> {
 
     /// Bytes read from the inner reader but not yet returned as frames.
     pub fn buffered(&self) -> usize {
-        self.block.filled().len() - self.start
+        self.pending().len()
     }
 
     /// Bytes of memory this reader holds for pending input: its read blocks, the one it reads
@@ -243,7 +243,7 @@ impl<R: Read> FrameReader<R> {
 
     /// The inner reader and the bytes read from it but not yet returned as frames.
     pub fn into_parts(self) -> (R, BytesMut) {
-        let pending = BytesMut::from(&self.block.filled()[self.start..]);
+        let pending = BytesMut::from(self.pending());
         (self.inner, pending)
     }
 
@@ -290,11 +290,18 @@ impl<R: Read> Iterator for FrameReader<R> {
     }
 }
 
+impl<R> FrameReader<R> {
+    /// What arrived and was not consumed yet.
+    fn pending(&self) -> &[u8] {
+        &self.block.filled()[self.start..]
+    }
+}
+
 impl<R> fmt::Debug for FrameReader<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FrameReader")
             .field("codec", &self.codec)
-            .field("buffered", &(self.block.filled().len() - self.start))
+            .field("buffered", &self.pending().len())
             .field("eof", &self.eof)
             .finish_non_exhaustive()
     }
