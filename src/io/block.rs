@@ -53,10 +53,11 @@ impl Storage {
     ///
     /// Nothing may write these bytes while the returned slice is alive.
     unsafe fn slice(&self, range: Range<usize>) -> &[u8] {
-        let cells = &self.0[range]; // bounds-checked
-                                    // SAFETY: `UnsafeCell<u8>` has the layout of `u8`, and `cells` is in bounds and
-                                    // initialized (zeroed when allocated, and since written only with bytes); the caller
-                                    // promises that nothing writes it meanwhile.
+        // Indexing checks the bounds.
+        let cells = &self.0[range];
+        // SAFETY: `UnsafeCell<u8>` has the layout of `u8`, and `cells` is in bounds and
+        // initialized (zeroed when allocated, and since written only with bytes); the caller
+        // promises that nothing writes it meanwhile.
         unsafe { std::slice::from_raw_parts(UnsafeCell::raw_get(cells.as_ptr()), cells.len()) }
     }
 
@@ -67,9 +68,10 @@ impl Storage {
     /// Nothing else may read or write these bytes while the returned slice is alive.
     #[allow(clippy::mut_from_ref)] // the point of `UnsafeCell`: the caller vouches for exclusivity
     unsafe fn slice_mut(&self, range: Range<usize>) -> &mut [u8] {
-        let cells = &self.0[range]; // bounds-checked
-                                    // SAFETY: as in `slice`; the pointer comes from `UnsafeCell`s, so writing through it is
-                                    // allowed, and the caller promises no other access meanwhile.
+        // Indexing checks the bounds.
+        let cells = &self.0[range];
+        // SAFETY: as in `slice`; the pointer comes from `UnsafeCell`s, so writing through it is
+        // allowed, and the caller promises no other access meanwhile.
         unsafe { std::slice::from_raw_parts_mut(UnsafeCell::raw_get(cells.as_ptr()), cells.len()) }
     }
 }
