@@ -479,3 +479,19 @@ fn discard_len(remaining: u64, buffered: usize) -> usize {
 pub(crate) fn to_u64(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
 }
+
+/// [`Codec::decode`] and [`Codec::decode_eof`], for the harness: `lenframe::Codec::new` is a
+/// decoder the checker takes as it is.
+#[cfg(feature = "testkit")]
+impl crate::testkit::Decode for Codec {
+    type Message = Bytes;
+    type Error = DecodeError;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, DecodeError> {
+        Codec::decode(self, buf)
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, DecodeError> {
+        Codec::decode_eof(self, buf)
+    }
+}

@@ -245,11 +245,11 @@
 //!
 //! - `tokio`: `Decoder` and `Encoder<Bytes>`/`Encoder<&[u8]>` for [`Codec`].
 //! - `testkit`: a harness for any stream decoder, yours too: `testkit::Checker` proves a
-//!   decoder of any shape (a `BytesMut` decoder, a slice or cursor parser, a reader, a tokio
-//!   decoder under `FramedRead`) immune to sticky packets in one call (every cut of encoded
-//!   message lists, truncation, recovery, liveness, memory; shrunk to the smallest failure),
-//!   under proptest or a fuzzer, with proptest strategies (cuts, layouts, frames, IO schedules)
-//!   and readers and writers that replay short reads and writes, `Interrupted` and `WouldBlock`.
+//!   decoder of any shape (a `BytesMut` decoder, a slice, rest, push or cursor parser, a
+//!   reader, a tokio decoder under `FramedRead`) immune to sticky packets in one call (every
+//!   cut of encoded message lists, truncation, recovery, liveness, memory; shrunk to the
+//!   smallest failure), under proptest or a fuzzer; and readers and writers that replay short
+//!   reads and writes, `Interrupted` and `WouldBlock`. `Codec` is a `testkit::Decode`.
 //! - `arbitrary`: `arbitrary::Arbitrary` for the layout enums.
 //!
 //! The default build depends on `bytes` only.
@@ -272,10 +272,6 @@ mod tokio;
 
 #[cfg(feature = "testkit")]
 pub mod testkit;
-
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
-pub mod fuzzing;
 
 pub use builder::{Builder, LengthFieldType, OversizePolicy, DEFAULT_MAX_FRAME_LENGTH};
 pub use codec::{Codec, MAX_READ_AHEAD};

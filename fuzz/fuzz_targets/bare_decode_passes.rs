@@ -3,4 +3,4 @@
 //! the decoding passes of the check each one picks made with no check: the floor under the
 //! `decode` target (`fuzz/measure.sh`, `fuzz/instructions.sh`).
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| lenframe::fuzzing::passes::decode(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| lenframe_support::fuzz::passes::decode(data));

@@ -2,4 +2,4 @@
 //! A measuring stick, not a fuzz target: the work the `roundtrip` target checks, done bare, on the
 //! same inputs (`fuzz/measure.sh` runs the two side by side and prints the ratio).
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| lenframe::fuzzing::bare::roundtrip(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| lenframe_support::fuzz::bare::roundtrip(data));

@@ -1,8 +1,8 @@
 #![no_main]
-//! `lenframe::fuzzing::decode`: see its documentation for the input format and the oracles.
+//! `lenframe_support::fuzz::decode`: see its documentation for the input format and the oracles.
 
 /// Aborts on any single allocation over the limit the oracle set for this input.
 #[global_allocator]
 static ALLOC: lenframe_fuzz::CappedAlloc = lenframe_fuzz::CappedAlloc;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| lenframe::fuzzing::decode(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| lenframe_support::fuzz::decode(data));

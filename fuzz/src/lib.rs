@@ -1,5 +1,5 @@
 //! Support for the fuzz targets: a global allocator that aborts on any single allocation above
-//! the limit the running oracle set ([`lenframe::fuzzing::allocation_limit`], derived from the
+//! the limit the running oracle set ([`lenframe_support::fuzz::allocation_limit`], derived from the
 //! input's length and configured maximum). A decoder that reserves what a hostile header
 //! announces then fails the run even without a sanitizer: libFuzzer's `-malloc_limit_mb` only
 //! works through sanitizer malloc hooks, and an untouched 4 GB reservation raises no RSS.
@@ -11,12 +11,12 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;
 
 /// The system allocator, refusing (by aborting, which libFuzzer reports as a crash) any single
-/// allocation over [`lenframe::fuzzing::allocation_limit`].
+/// allocation over [`lenframe_support::fuzz::allocation_limit`].
 pub struct CappedAlloc;
 
 impl CappedAlloc {
     fn check(size: usize) {
-        let limit = lenframe::fuzzing::allocation_limit();
+        let limit = lenframe_support::fuzz::allocation_limit();
         // While panicking, the backtrace printer reads debug info in large buffers: let it, so
         // the report shows the real failure.
         if size > limit && !std::thread::panicking() {

@@ -5,9 +5,8 @@
 //! returns whatever has arrived, a `write` takes what fits, and a non-blocking socket says
 //! `WouldBlock` when there is nothing to read or no room to write. [`ChunkedReader`] and
 //! [`ChunkedWriter`] wrap any reader or writer and replay a schedule of [`IoOp`]s, cycling, so
-//! every such cut is reproducible: a property test draws the schedule
-//! ([`short_io`](crate::testkit::short_io), [`nonblocking_io`](crate::testkit::nonblocking_io))
-//! and shrinks it, a fuzz target takes it from its input. (The `partial-io` crate offers the
+//! every such cut is reproducible: a property test draws the schedule ([`IoOp::short`],
+//! [`IoOp::nonblocking`]) and shrinks it, a fuzz target takes it from its input. (The `partial-io` crate offers the
 //! same idea with a schedule that runs out; here the schedule cycles, so `[IoOp::Limit(1)]`
 //! means "one byte at a time, for ever".)
 //!
@@ -26,6 +25,9 @@
 
 use std::io::{self, IoSlice, Read, Write};
 
+use proptest::collection::vec;
+use proptest::prelude::*;
+
 /// One call of a [`ChunkedReader`]'s or [`ChunkedWriter`]'s schedule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IoOp {
@@ -38,6 +40,70 @@ pub enum IoOp {
     /// Fail with [`io::ErrorKind::WouldBlock`], moving nothing: a non-blocking socket with
     /// nothing to read or no room to write. The caller retries later.
     WouldBlock,
+}
+
+impl IoOp {
+    /// Schedules of short reads or writes (1 to `max_move` bytes, often 1) with `Interrupted`
+    /// errors among them, 1 to 8 ops: what a congested blocking socket does. They shrink
+    /// toward fewer ops of 1 byte.
+    ///
+    /// ```
+    /// use lenframe::testkit::IoOp;
+    /// use proptest::strategy::{Strategy, ValueTree};
+    /// use proptest::test_runner::TestRunner;
+    ///
+    /// let mut runner = TestRunner::deterministic();
+    /// let schedule = IoOp::short(64).new_tree(&mut runner).unwrap().current();
+    /// assert!(schedule.iter().all(|op| matches!(op, IoOp::Limit(1..=64) | IoOp::Interrupted)));
+    /// ```
+    pub fn short(max_move: usize) -> impl Strategy<Value = Vec<IoOp>> {
+        vec(
+            prop_oneof![
+                6 => moves(max_move),
+                1 => Just(IoOp::Interrupted),
+            ],
+            1..=8,
+        )
+    }
+
+    /// As [`IoOp::short`], with [`IoOp::WouldBlock`] errors too: what a non-blocking socket
+    /// produces. Code under test must retry a `WouldBlock` later (and a test must bound its
+    /// retries: each cycle of a schedule moves bytes at least once).
+    ///
+    /// ```
+    /// use std::io::{ErrorKind, Read};
+    /// use lenframe::testkit::{ChunkedReader, IoOp};
+    /// use proptest::prelude::*;
+    ///
+    /// proptest!(|(schedule in IoOp::nonblocking(16))| {
+    ///     let mut reader = ChunkedReader::new(&b"hello, world"[..], schedule);
+    ///     let mut got = Vec::new();
+    ///     let mut buf = [0u8; 32];
+    ///     // Bounded: a schedule of at most 8 ops moves a byte at least once per cycle.
+    ///     for _ in 0..8 * 13 {
+    ///         match reader.read(&mut buf) {
+    ///             Ok(0) => break,
+    ///             Ok(n) => got.extend_from_slice(&buf[..n]),
+    ///             Err(e) => prop_assert!(matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted)),
+    ///         }
+    ///     }
+    ///     prop_assert_eq!(&got[..], b"hello, world");
+    /// });
+    /// ```
+    pub fn nonblocking(max_move: usize) -> impl Strategy<Value = Vec<IoOp>> {
+        vec(
+            prop_oneof![
+                6 => moves(max_move),
+                1 => Just(IoOp::Interrupted),
+                2 => Just(IoOp::WouldBlock),
+            ],
+            1..=8,
+        )
+    }
+}
+
+fn moves(max_move: usize) -> impl Strategy<Value = IoOp> {
+    prop_oneof![Just(1usize), 1..=max_move.max(1)].prop_map(IoOp::Limit)
 }
 
 /// The schedule both chunked types follow: the ops cycle; a schedule with no
@@ -254,49 +320,9 @@ impl<W: Write> Write for ChunkedWriter<W> {
     }
 }
 
-/// A schedule of read (or write) sizes with `Interrupted` errors among them: `sizes` cycling
-/// (none: no limit), and every `interrupt_every`-th call `Interrupted` (0 and 1: never). One
-/// cycle of the schedule covers `sizes.len() * (interrupt_every - 1)` moves, a whole number of
-/// both cycles.
-///
-/// ```
-/// use lenframe::testkit::{sized_reads, IoOp::{Interrupted as I, Limit as L}};
-/// assert_eq!(sized_reads(&[3, 1], 3), [L(3), L(1), I, L(3), L(1), I]);
-/// ```
-#[must_use]
-pub fn sized_reads(sizes: &[usize], interrupt_every: usize) -> Vec<IoOp> {
-    let sizes = if sizes.is_empty() {
-        &[usize::MAX][..]
-    } else {
-        sizes
-    };
-    let limits = sizes.iter().map(|&size| IoOp::Limit(size));
-    let Some(reads_between) = interrupt_every.checked_sub(1).filter(|&n| n > 0) else {
-        return limits.collect();
-    };
-    let mut ops = Vec::new();
-    for (i, op) in limits.cycle().take(sizes.len() * reads_between).enumerate() {
-        ops.push(op);
-        if (i + 1) % reads_between == 0 {
-            ops.push(IoOp::Interrupted);
-        }
-    }
-    ops
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_reader_schedule_interrupts_every_nth_call_and_cycles_the_sizes() {
-        use IoOp::{Interrupted as I, Limit as L};
-        assert_eq!(sized_reads(&[3, 1], 3), [L(3), L(1), I, L(3), L(1), I]);
-        assert_eq!(sized_reads(&[5], 4), [L(5), L(5), L(5), I]);
-        assert_eq!(sized_reads(&[], 2), [L(usize::MAX), I]);
-        assert_eq!(sized_reads(&[2, 7], 0), [L(2), L(7)]);
-        assert_eq!(sized_reads(&[2, 7], 1), [L(2), L(7)]);
-    }
 
     #[test]
     fn a_schedule_of_errors_alone_still_moves_bytes_every_cycle() {

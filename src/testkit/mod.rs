@@ -1,11 +1,11 @@
 //! A harness for stream decoders (feature `testkit`): prove yours immune to sticky packets.
 //!
 //! TCP delivers bytes, not messages: one read can hold several messages glued together, or part
-//! of one, a header without its body, half a header. Any decoder for a stream protocol (this
-//! crate's framing, your own, lines, RESP, MQTT) must return the same messages however the
-//! stream is cut, and a decoder tested on whole messages only is not proven. [`Checker`] proves
-//! it in one call: it cuts encoded message lists everywhere, decodes them, and reports the
-//! smallest message list and the fewest cuts that break the decoder.
+//! of one, a header without its body, half a header. Any decoder for a stream protocol must
+//! return the same messages however the stream is cut, and a decoder tested on whole messages
+//! only is not proven. A [`Checker`] proves it in one call: it encodes lists of messages drawn
+//! from your strategy, cuts the stream everywhere, decodes it with fresh decoders, and reports
+//! the smallest message list and the fewest cuts that break the decoder.
 //!
 //! ```
 //! use bytes::{BufMut, BytesMut};
@@ -19,59 +19,91 @@
 //! lenframe::testkit::Checker::new(|| decode_line, encode, line).assert();
 //! ```
 //!
-//! The parts, by file:
+//! # What a case is, and what is checked
 //!
-//! - [`check`]: the [`Checker`] (`check.rs`), its two engines (`check/engine.rs`: proptest,
-//!   `check/fuzz.rs`: a fuzzer's bytes and corpus replay) and its report (`check/report.rs`).
-//! - [`case`]: what one case is ([`Plan`], [`Chunking`]) and the fuzz input format.
-//! - [`shape`]: the decoder shapes, one file each: `&mut BytesMut` decoders ([`Decode`], and
-//!   with feature `tokio` `TokioDecoder`), slice and cursor parsers ([`parser`],
-//!   [`cursor_parser`]), readers ([`reader`]), tokio decoders under `FramedRead` (`framed`,
-//!   feature `tokio`).
-//! - [`encode`]: encoders of every shape ([`fallible`], [`by_value`], [`randomized`],
-//!   [`stateful`], and with feature `tokio` `TokioEncoder`).
-//! - [`oracle`]: what a run must produce, one file per oracle: exact messages and recovery,
-//!   liveness, truncation, memory, any stream.
-//! - [`strategy`]: proptest strategies for cut points ([`cuts`]), every layout the builder
-//!   accepts ([`layout`]), frame sequences ([`frames_for`]), read and write schedules
-//!   ([`short_io`], [`nonblocking_io`]).
-//! - [`feeder`]: a stream fed to lenframe's codec chunk by chunk with every invariant checked
-//!   ([`feed`], [`feed_in_chunks`], [`feed_borrowed`]).
-//! - [`io`](mod@io): [`ChunkedReader`] and [`ChunkedWriter`], which wrap a reader or writer and
-//!   replay a schedule of short reads and writes, `Interrupted` and `WouldBlock` errors.
+//! A case is a list of messages and a [`Plan`]: how the stream is cut, read errors for readers,
+//! junk for cursor parsers, the encoder's seed. The messages are encoded back to back into one
+//! stream, which fresh decoders decode, each run ending with the end of the stream:
 //!
-//! The strategies are built from proptest combinators only, so failing cases shrink.
+//! 1. in one piece ([`Run::OnePiece`]: the decoder and the encoder disagree, whatever the
+//!    cuts);
+//! 2. in the plan's chunks ([`Run::Chunked`]: a cutting bug);
+//! 3. cursor parsers: in chunks, with junk in front of the input ([`Run::Junk`]);
+//! 4. cut short inside a message, at many points ([`Run::Truncated`]).
+//!
+//! Each run must return exactly the encoded messages, in order, as soon as each has arrived,
+//! then end cleanly with nothing left over. What went wrong is a [`Fault`]:
+//!
+//! | oracle | fails when |
+//! |---|---|
+//! | exact messages | a message is wrong, missing, returned twice, split in two, or added; bytes are left over; an error or a panic |
+//! | liveness | the decoder waits for more bytes with a whole message delivered (a peer waiting for the answer would wait forever), or makes no progress |
+//! | truncation ([`Truncation`]) | a stream cut short inside a message ends cleanly with its bytes gone, or yields the cut message |
+//! | recovery ([`Checker::errors_on`]) | after an error the check expects, the next messages do not come out |
+//! | memory ([`Checker::capacity_bound`]) | a call grows the buffer past a bound of the bytes it holds |
+//! | junk | a cursor parser reads the junk before its input |
+//! | any stream ([`Checker::any_stream`]) | on bytes that are not encoded messages, decoding in chunks gives another result than in one piece |
+//!
+//! Every call into the code under test is watched: a panic is caught and reported (and prints
+//! nothing), and a call that does not return within [`Checker::timeout`] ends the process with
+//! a report that names the case.
+//!
+//! # Every decoder shape
+//!
+//! The decoder is what you have, in the shape it has; each shape becomes a [`Decoder`]:
+//!
+//! | shape | pass |
+//! |---|---|
+//! | `FnMut(&mut BytesMut) -> Result<Option<T>, E>`, a [`Decode`] type, lenframe's `Codec` | `\|\| decoder` |
+//! | a tokio `Decoder`, called directly / under `FramedRead` | `\|\| TokioDecoder(d)` / [`framed`]`(\|\| d)` |
+//! | a slice parser, `&[u8]` -> the message and the bytes used ([`Parse`]) | [`parser`]`(\|\| f)` |
+//! | a parser that returns the rest of its input (nom) | [`rest_parser`]`(\|\| f)` |
+//! | a push parser, `&[u8]` in, messages out | [`push_parser`]`(\|\| f)` |
+//! | a cursor parser, `&mut Cursor<&[u8]>` | [`cursor_parser`]`(\|\| f)` |
+//! | a decoder that reads from a `std::io::Read` | [`reader`]`(\|r\| { let mut d = ..(r); move \|\| d.next() })` |
+//!
+//! Then, on any of them: [`Decoder::map`] (messages of another type, or borrowed),
+//! [`Decoder::compare_debug`] (messages without `PartialEq`) and [`Decoder::incomplete_when`]
+//! (errors that mean "incomplete"). The encoder is any `FnMut(&M, &mut BytesMut)`, or an
+//! [`Encoder`] constructor.
+//!
+//! # Two engines, one check
+//!
+//! [`Checker::run`] and [`Checker::assert`] draw cases with proptest from a fixed seed (256
+//! cases; `PROPTEST_CASES` overrides), so a decoder caught once is caught every time, and
+//! shrink a failure. [`Checker::fuzz`] takes the case from a fuzzer's bytes instead (the format
+//! is [`Plan`]'s), and [`Checker::replay`] runs a folder of such inputs under `cargo test`. A
+//! property failure can be written as such an input ([`Checker::record_failures`]);
+//! [`Checker::check`] checks one given case.
+//!
+//! # Readers and writers that misbehave
+//!
+//! [`ChunkedReader`] and [`ChunkedWriter`] wrap any reader or writer and replay a schedule of
+//! [`IoOp`]s: short reads and writes, `Interrupted` and `WouldBlock`.
 
-pub mod case;
-pub mod check;
-pub mod encode;
-pub mod feeder;
-pub mod io;
-pub mod oracle;
-pub mod shape;
-pub mod strategy;
+mod checker;
+mod decoder;
+mod encoder;
+mod engine;
+mod io;
+mod oracle;
+mod plan;
+mod report;
+mod watch;
 
-pub use case::{Chunking, Plan};
-pub use check::{
-    CheckFailure, Checker, Compare, CompareWith, Debugged, Decoded, Ending, Equal, Fault, Render,
-    RenderWith, StreamCheck, StreamFailure, Truncation, Violation, DEFAULT_SEED, MAX_MESSAGES,
-    SHRINK_STEPS,
-};
+pub use checker::{Checker, Truncation};
+pub use decoder::buffered::Decode;
 #[cfg(feature = "tokio")]
-pub use encode::TokioEncoder;
-pub use encode::{by_value, fallible, randomized, stateful, Encode, EncodeContext};
-pub use feeder::{
-    capacity_bound, checked_decode, feed, feed_borrowed, feed_borrowed_each, feed_in_chunks,
-    Outcome, Step, INITIAL_CAPACITY,
-};
-pub use io::{sized_reads, ChunkedReader, ChunkedWriter, IoCounts, IoOp};
-pub use shape::{
-    cursor_parser, parser, reader, unexpected_eof, CursorParser, Decode, IntoSubject, Item, Log,
-    Parse, Parser, Reader, RunError, RunSpec, StreamReader, Subject,
-};
+pub use decoder::buffered::TokioDecoder;
+pub use decoder::cursor::{cursor_parser, unexpected_eof};
 #[cfg(feature = "tokio")]
-pub use shape::{framed, Framed, PendingReader, TokioDecoder};
-pub use strategy::{
-    any_layout_spec, cases_or, chunk_lengths, chunk_sizes, cuts, every_byte, frames_for, layout,
-    layout_and_frames, nonblocking_io, random_cuts, short_io, FieldSpec, FramePlan, LayoutSpec,
-};
+pub use decoder::framed::framed;
+pub use decoder::parser::{parser, Parse, Parsed};
+pub use decoder::push::push_parser;
+pub use decoder::reader::{reader, StreamReader};
+pub use decoder::rest::rest_parser;
+pub use decoder::{Decoder, Shown};
+pub use encoder::Encoder;
+pub use io::{ChunkedReader, ChunkedWriter, IoCounts, IoOp};
+pub use plan::Plan;
+pub use report::{Decoded, Ending, Failure, Fault, Run};

@@ -8,14 +8,15 @@
 //! peer waits for the answer, wait forever. The second is the run's bound: one message past what
 //! was encoded, a bounded number of reads after the end, of polls.
 
-use crate::testkit::check::report::Fault;
-use crate::testkit::shape::{Ending, Run};
+use super::memory::over_bound;
+use crate::testkit::decoder::{End, Trace};
+use crate::testkit::report::Fault;
 
 /// The stall the run saw, when the message it waited on came out right later (it is before
 /// `agree`, the first item that is wrong or missing: a late message), or never came out while
 /// its bytes stayed in the buffer to the end (`agree` itself, bytes left over). A message that
 /// came out wrong, or whose bytes are gone, is reported as that instead.
-pub(crate) fn stalled<T>(run: &Run<T>, agree: usize) -> Option<Fault> {
+pub(crate) fn stalled<T>(run: &Trace<T>, agree: usize) -> Option<Fault> {
     let stall = run.stall?;
     let late = stall.index < agree;
     let kept = stall.index == agree && run.items.len() == agree && run.leftover > 0;
@@ -27,13 +28,14 @@ pub(crate) fn stalled<T>(run: &Run<T>, agree: usize) -> Option<Fault> {
 }
 
 /// The fault for a run that ended, at item `index`, without a clean end: `None` for a clean end
-/// (or an overrun, judged by the caller).
-pub(crate) fn ended_badly<T>(run: &Run<T>, index: usize) -> Option<Fault> {
+/// (or an overrun, judged by the caller); a run stopped by the memory bound is that fault.
+pub(crate) fn ended_badly<T>(run: &Trace<T>, index: usize) -> Option<Fault> {
     match run.ending {
-        Ending::Clean | Ending::Overran => None,
-        Ending::Error(_) => Some(Fault::Error { index }),
-        Ending::Panicked(_) => Some(Fault::Panicked { index }),
-        Ending::NoProgress(_) => Some(Fault::NoProgress { index }),
-        Ending::Broken(_) => Some(Fault::Broken { index }),
+        End::Clean | End::Overran => None,
+        End::Error(_) => Some(Fault::Error { index }),
+        End::Panicked(_) => Some(Fault::Panicked { index }),
+        End::NoProgress(_) => Some(Fault::NoProgress { index }),
+        End::Broken(_) => Some(Fault::Broken { index }),
+        End::OverBound => over_bound(run),
     }
 }

@@ -10,13 +10,16 @@
 //! It includes what the harness's own appends add, which at most double it: a bound of
 //! `2 * buffered + slack` suits a decoder that only asks for what arrived.
 //!
+//! The bound is checked after every call, and the run stops at the first call past it: a
+//! decoder whose buffer grows on every call is reported before it can exhaust memory.
+//!
 //! [`Checker::capacity_bound`]: crate::testkit::Checker::capacity_bound
 
-use crate::testkit::check::report::Fault;
-use crate::testkit::shape::Run;
+use crate::testkit::decoder::Trace;
+use crate::testkit::report::Fault;
 
 /// The run's first capacity over the bound, as a fault.
-pub(crate) fn over_bound<T>(run: &Run<T>) -> Option<Fault> {
+pub(crate) fn over_bound<T>(run: &Trace<T>) -> Option<Fault> {
     run.excess.map(|excess| Fault::Memory {
         capacity: excess.capacity,
         buffered: excess.buffered,

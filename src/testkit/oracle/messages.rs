@@ -11,8 +11,8 @@
 
 use super::liveness::{ended_badly, stalled};
 use super::memory::over_bound;
-use crate::testkit::check::report::Fault;
-use crate::testkit::shape::{Ending, Item, Run};
+use crate::testkit::decoder::{End, Item, Trace};
+use crate::testkit::report::Fault;
 
 /// What a run must return at one position.
 pub(crate) enum Expect<'a, M> {
@@ -33,7 +33,7 @@ fn matches<M, T>(expected: &Expect<'_, M>, item: &Item<T>, same: &dyn Fn(&M, &T)
 /// The first fault of `run` against `expected`, in stream order; `None` when it is right.
 pub(crate) fn judge<M, T>(
     expected: &[Expect<'_, M>],
-    run: &Run<T>,
+    run: &Trace<T>,
     same: &dyn Fn(&M, &T) -> bool,
 ) -> Option<Fault> {
     let items = &run.items;
@@ -76,7 +76,7 @@ pub(crate) fn judge<M, T>(
     if let Some(fault) = ended_badly(run, n) {
         return Some(fault);
     }
-    if matches!(run.ending, Ending::Clean) && run.leftover > 0 {
+    if matches!(run.ending, End::Clean) && run.leftover > 0 {
         return Some(Fault::Leftover {
             bytes: run.leftover,
         });
@@ -120,10 +120,10 @@ fn wrong_item<M, T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testkit::shape::{RunError, Stall};
+    use crate::testkit::decoder::{RunError, Stall};
 
-    fn run(items: &[u8], ending: Ending<RunError>, leftover: usize) -> Run<u8> {
-        Run {
+    fn run(items: &[u8], ending: End, leftover: usize) -> Trace<u8> {
+        Trace {
             items: items.iter().map(|&m| Item::Message(m)).collect(),
             ending,
             leftover,
@@ -132,14 +132,14 @@ mod tests {
         }
     }
 
-    fn judged(expected: &[u8], run: &Run<u8>) -> Option<Fault> {
+    fn judged(expected: &[u8], run: &Trace<u8>) -> Option<Fault> {
         let expected: Vec<Expect<'_, u8>> = expected.iter().map(Expect::Message).collect();
         judge(&expected, run, &|a: &u8, b: &u8| a == b)
     }
 
     #[test]
     fn each_way_of_being_wrong_has_its_name() {
-        let clean = || Ending::Clean;
+        let clean = || End::Clean;
         assert_eq!(judged(&[1, 2], &run(&[1, 2], clean(), 0)), None);
         assert_eq!(
             judged(&[1, 2], &run(&[1, 3], clean(), 0)),
@@ -150,7 +150,7 @@ mod tests {
             Some(Fault::DuplicatedMessage { index: 0 })
         );
         assert_eq!(
-            judged(&[1], &run(&[1, 1], Ending::Overran, 0)),
+            judged(&[1], &run(&[1, 1], End::Overran, 0)),
             Some(Fault::DuplicatedMessage { index: 0 })
         );
         assert_eq!(
@@ -158,11 +158,11 @@ mod tests {
             Some(Fault::SplitMessage { index: 1 })
         );
         assert_eq!(
-            judged(&[1, 2], &run(&[1, 7, 8], Ending::Overran, 0)),
+            judged(&[1, 2], &run(&[1, 7, 8], End::Overran, 0)),
             Some(Fault::SplitMessage { index: 1 })
         );
         assert_eq!(
-            judged(&[1, 2], &run(&[1, 2, 9], Ending::Overran, 0)),
+            judged(&[1, 2], &run(&[1, 2, 9], End::Overran, 0)),
             Some(Fault::ExtraMessages { index: 2 })
         );
         assert_eq!(
@@ -170,7 +170,7 @@ mod tests {
             Some(Fault::MissingMessages { index: 1 })
         );
         assert_eq!(
-            judged(&[1, 2], &run(&[1], Ending::Error(RunError::from("e")), 0)),
+            judged(&[1, 2], &run(&[1], End::Error(RunError::from("e")), 0)),
             Some(Fault::Error { index: 1 })
         );
         assert_eq!(
@@ -197,7 +197,7 @@ mod tests {
     fn recovery_is_judged_item_by_item() {
         let expected = [Expect::Message(&1u8), Expect::Error, Expect::Message(&2)];
         let same = |a: &u8, b: &u8| a == b;
-        let items = |items: Vec<Item<u8>>, ending| Run {
+        let items = |items: Vec<Item<u8>>, ending| Trace {
             items,
             ending,
             leftover: 0,
@@ -210,18 +210,18 @@ mod tests {
                 Item::Error(RunError::from("e")),
                 Item::Message(2),
             ],
-            Ending::Clean,
+            End::Clean,
         );
         assert_eq!(judge(&expected, &good, &same), None);
         let gave_up = items(
             vec![Item::Message(1), Item::Error(RunError::from("e"))],
-            Ending::Clean,
+            End::Clean,
         );
         assert_eq!(
             judge(&expected, &gave_up, &same),
             Some(Fault::NotRecovered { index: 2, error: 1 })
         );
-        let accepted = items(vec![Item::Message(1), Item::Message(9)], Ending::Clean);
+        let accepted = items(vec![Item::Message(1), Item::Message(9)], End::Clean);
         assert_eq!(
             judge(&expected, &accepted, &same),
             Some(Fault::MessageWhereErrorExpected { index: 1 })

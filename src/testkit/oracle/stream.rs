@@ -6,24 +6,22 @@
 
 use super::liveness::ended_badly;
 use super::memory::over_bound;
-use crate::testkit::check::report::Fault;
-use crate::testkit::shape::{Ending, Item, Run, RunError};
+use crate::testkit::decoder::{End, Item, RunError, Trace};
+use crate::testkit::report::{Ending, Fault};
 
 /// The first fault of `chunked` against `one_piece` (both over the same bytes): `Ok` when they
 /// agree; `Err((fault, in_one_piece))`, where `in_one_piece` says which run shows it.
 pub(crate) fn judge_stream<T: PartialEq>(
-    one_piece: &Run<T>,
-    chunked: &Run<T>,
+    one_piece: &Trace<T>,
+    chunked: &Trace<T>,
     same_error: &dyn Fn(&RunError, &RunError) -> bool,
 ) -> Result<(), (Fault, bool)> {
     for (run, is_one_piece) in [(one_piece, true), (chunked, false)] {
         let index = run.items.len();
         if let Some(fault) = match run.ending {
-            Ending::Panicked(_) | Ending::NoProgress(_) | Ending::Broken(_) => {
-                ended_badly(run, index)
-            }
+            End::Panicked(_) | End::NoProgress(_) | End::Broken(_) => ended_badly(run, index),
             // More items than bytes: some consumed nothing, and would come for ever.
-            Ending::Overran => Some(Fault::NoProgress { index }),
+            End::Overran => Some(Fault::NoProgress { index }),
             _ => over_bound(run),
         } {
             return Err((fault, is_one_piece));
@@ -37,8 +35,8 @@ pub(crate) fn judge_stream<T: PartialEq>(
         (Item::Error(x), Item::Error(y)) => same_error(x, y),
         _ => false,
     };
-    let has_errors = |run: &Run<T>| {
-        matches!(run.ending, Ending::Error(_))
+    let has_errors = |run: &Trace<T>| {
+        matches!(run.ending, End::Error(_))
             || run.items.iter().any(|item| matches!(item, Item::Error(_)))
     };
     let (agree, same_items) = if has_errors(one_piece) || has_errors(chunked) {
@@ -52,11 +50,10 @@ pub(crate) fn judge_stream<T: PartialEq>(
     };
     // A run that stopped at an error stopped where its chunk ended: only whole runs leave
     // comparable bytes behind.
-    let both_whole =
-        matches!(one_piece.ending, Ending::Clean) && matches!(chunked.ending, Ending::Clean);
+    let both_whole = matches!(one_piece.ending, End::Clean) && matches!(chunked.ending, End::Clean);
     let same_ending = match (&one_piece.ending, &chunked.ending) {
-        (Ending::Error(a), Ending::Error(b)) => same_error(a, b),
-        (a, b) => a.shown() == b.shown(),
+        (End::Error(a), End::Error(b)) => same_error(a, b),
+        (a, b) => Ending::of(a) == Ending::of(b),
     };
     if !same_items || !same_ending || (both_whole && one_piece.leftover != chunked.leftover) {
         return Err((Fault::Differs { index: agree }, false));
@@ -83,7 +80,7 @@ fn agreement<'a, T: 'a>(
 /// A run's items with consecutive equal errors, and a last error equal to the ending's, kept
 /// once. An iterator, not a list: judged on every fuzz input, it allocates nothing.
 fn errors_once<'a, T>(
-    run: &'a Run<T>,
+    run: &'a Trace<T>,
     same_error: &'a dyn Fn(&RunError, &RunError) -> bool,
 ) -> impl Iterator<Item = &'a Item<T>> {
     let mut kept_error: Option<&RunError> = None;
@@ -105,7 +102,7 @@ fn errors_once<'a, T>(
     std::iter::from_fn(move || {
         let item = items.next()?;
         if items.peek().is_none() {
-            if let (Item::Error(e), Ending::Error(ending)) = (item, &run.ending) {
+            if let (Item::Error(e), End::Error(ending)) = (item, &run.ending) {
                 if same_error(e, ending) {
                     return None;
                 }

@@ -8,21 +8,28 @@
 //! without a trace ([`Fault::TruncationLost`]): tokio-util's codec with a header consumed and no
 //! body does that.
 //!
+//! Where a message ends with bytes that may be missing at the end of a stream (the newline after
+//! the last JSON value or CSV row), [`Truncation::TrailerOptional`] names them: a stream cut
+//! where they start is a whole stream, whose last message must come out whole. Every other cut
+//! is judged as before, so a JSON number cut in two, returned as a shorter number, is still
+//! caught.
+//!
 //! [`Truncation::Reported`]: crate::testkit::Truncation::Reported
 //! [`Truncation::MustError`]: crate::testkit::Truncation::MustError
+//! [`Truncation::TrailerOptional`]: crate::testkit::Truncation::TrailerOptional
 
 use super::liveness::{ended_badly, stalled};
 use super::memory::over_bound;
-use super::Expect;
-use crate::testkit::check::report::Fault;
-use crate::testkit::check::Truncation;
-use crate::testkit::shape::{Ending, Item, Run};
+use super::{judge, Expect};
+use crate::testkit::checker::Truncation;
+use crate::testkit::decoder::{End, Item, Trace};
+use crate::testkit::report::Fault;
 
 /// The first fault of a run over a prefix that ends inside item `before.len()`, given the items
 /// that end before the cut.
 pub(crate) fn judge_truncated<M, T>(
     before: &[Expect<'_, M>],
-    run: &Run<T>,
+    run: &Trace<T>,
     same: &dyn Fn(&M, &T) -> bool,
     rule: Truncation,
 ) -> Option<Fault> {
@@ -50,20 +57,51 @@ pub(crate) fn judge_truncated<M, T>(
         return Some(Fault::ExtraMessages { index: k + 1 });
     }
     match items.get(k) {
-        Some(Item::Message(_)) if rule == Truncation::AllowRest => return over_bound(run),
+        Some(Item::Message(_)) if matches!(rule, Truncation::AllowRest) => return over_bound(run),
         Some(Item::Message(_)) => return Some(Fault::TruncatedMessageReturned { index: k }),
         // An error for the cut message (the check goes on after errors): reported.
         Some(Item::Error(_)) => return over_bound(run),
         None => {}
     }
     match run.ending {
-        Ending::Error(_) => over_bound(run),
-        Ending::Clean if run.leftover == 0 => Some(Fault::TruncationLost { index: k }),
-        Ending::Clean if rule == Truncation::MustError => Some(Fault::TruncationNotAnError {
+        End::Error(_) => over_bound(run),
+        End::Clean if run.leftover == 0 => Some(Fault::TruncationLost { index: k }),
+        End::Clean if matches!(rule, Truncation::MustError) => Some(Fault::TruncationNotAnError {
             index: k,
             leftover: run.leftover,
         }),
-        Ending::Clean => over_bound(run),
+        End::Clean => over_bound(run),
         _ => ended_badly(run, k),
     }
+}
+
+/// The first fault of a run over a prefix that ends where message `expected.len() - 1`'s
+/// optional trailer starts ([`Truncation::TrailerOptional`]): a whole stream of those messages,
+/// the last without its trailer. A fault at the last message is
+/// [`Fault::TrailerRequired`]; one before it is what it is.
+pub(crate) fn judge_trailer_cut<M, T>(
+    expected: &[Expect<'_, M>],
+    run: &Trace<T>,
+    same: &dyn Fn(&M, &T) -> bool,
+) -> Option<Fault> {
+    let last = expected.len().checked_sub(1)?;
+    let fault = judge(expected, run, same)?;
+    let at_last = match &fault {
+        Fault::Leftover { .. } => true,
+        Fault::Error { index }
+        | Fault::Panicked { index }
+        | Fault::NoProgress { index }
+        | Fault::Broken { index }
+        | Fault::WrongMessage { index }
+        | Fault::MissingMessages { index }
+        | Fault::UnexpectedError { index }
+        | Fault::SplitMessage { index }
+        | Fault::Stalled { index, .. } => *index == last,
+        _ => false,
+    };
+    Some(if at_last {
+        Fault::TrailerRequired { index: last }
+    } else {
+        fault
+    })
 }

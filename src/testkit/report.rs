@@ -1,0 +1,597 @@
+//! What a check found: which [`Run`] of a case went wrong and what went wrong in it (its
+//! [`Fault`]), what each run returned ([`Decoded`], [`Ending`]), and the report of the smallest
+//! failing case ([`Failure`]).
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::testkit::decoder::{End, Item, Trace};
+use crate::testkit::plan::Plan;
+#[cfg(doc)]
+use crate::testkit::Checker;
+
+/// Which run of a case went wrong. A case's stream is decoded by fresh decoders in one piece,
+/// in the plan's chunks, with junk in front (cursor parsers) and cut short inside its messages;
+/// the messages are encoded first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Run {
+    /// Encoding the messages (the encoder panicked).
+    Encoding,
+    /// Decoding the stream in one piece: the decoder and the encoder disagree, whatever the
+    /// cuts.
+    OnePiece,
+    /// Decoding in the plan's chunks, where decoding in one piece was right: the decoder
+    /// depends on how the bytes arrive.
+    Chunked,
+    /// Decoding in chunks with junk in front of a cursor parser's input, where it was right
+    /// without: the parser indexes from the buffer's start instead of its position.
+    Junk,
+    /// Decoding the stream cut short, `at` bytes in, inside a message.
+    Truncated {
+        /// Bytes of the stream the run got before its end.
+        at: usize,
+    },
+}
+
+impl fmt::Display for Run {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Run::Encoding => write!(f, "encoding"),
+            Run::OnePiece => write!(f, "in one piece"),
+            Run::Chunked => write!(f, "in chunks"),
+            Run::Junk => write!(f, "with junk in front of the input"),
+            Run::Truncated { at } => write!(f, "with the stream cut short at byte {at}"),
+        }
+    }
+}
+
+/// What went wrong in a run. Indexes count the items (messages, and errors the check expects)
+/// from 0, in stream order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// An error ended the run after `index` items.
+    Error {
+        /// Items returned before it.
+        index: usize,
+    },
+    /// The decoder panicked after `index` items.
+    Panicked {
+        /// Items returned before it.
+        index: usize,
+    },
+    /// The decoder made no progress (it kept reading nothing, or kept being polled without an
+    /// end) after `index` items.
+    NoProgress {
+        /// Items returned before it.
+        index: usize,
+    },
+    /// The decoder broke its own contract (a parser claimed more bytes than it was given)
+    /// after `index` items.
+    Broken {
+        /// Items returned before it.
+        index: usize,
+    },
+    /// Item `index` is another message than the one encoded there.
+    WrongMessage {
+        /// The first item that differs.
+        index: usize,
+    },
+    /// The run ended cleanly after `index` items, before the rest: messages lost.
+    MissingMessages {
+        /// Items returned.
+        index: usize,
+    },
+    /// After the error the check expected at `error`, the run ended before item `index`: the
+    /// decoder does not recover.
+    NotRecovered {
+        /// The first item that never came.
+        index: usize,
+        /// Where the error was.
+        error: usize,
+    },
+    /// An error where message `index` was expected (the run went on after it).
+    UnexpectedError {
+        /// The item.
+        index: usize,
+    },
+    /// A message where the check expected an error, at item `index`.
+    MessageWhereErrorExpected {
+        /// The item.
+        index: usize,
+    },
+    /// Message `index` came out as two messages, and the ones after it were right again.
+    SplitMessage {
+        /// The message.
+        index: usize,
+    },
+    /// Message `index` came out twice: the decoder did not consume its bytes.
+    DuplicatedMessage {
+        /// The message.
+        index: usize,
+    },
+    /// More items than were encoded, from item `index` on.
+    ExtraMessages {
+        /// The first one too many.
+        index: usize,
+    },
+    /// The run ended with bytes left in the buffer.
+    Leftover {
+        /// How many.
+        bytes: usize,
+    },
+    /// The decoder waited for more bytes while message `index` had arrived whole: over a
+    /// connection whose peer waits for the answer, it would wait forever.
+    Stalled {
+        /// The message that was whole.
+        index: usize,
+        /// Stream bytes delivered when it waited.
+        delivered: usize,
+        /// Where the message ends.
+        end: usize,
+    },
+    /// The buffer's capacity passed the bound for the bytes it held
+    /// ([`Checker::capacity_bound`]); the run stopped there.
+    Memory {
+        /// The capacity.
+        capacity: usize,
+        /// Bytes buffered when the call began.
+        buffered: usize,
+        /// The bound for that many.
+        bound: usize,
+    },
+    /// The stream ended inside message `index`, and the decoder returned a message for it.
+    TruncatedMessageReturned {
+        /// The cut message.
+        index: usize,
+    },
+    /// The stream ended inside message `index`, and the run ended cleanly with nothing left in
+    /// the buffer: the cut message vanished without a trace.
+    TruncationLost {
+        /// The cut message.
+        index: usize,
+    },
+    /// The stream ended inside message `index` and the run ended without an error (its bytes
+    /// left in the buffer), where the check demands an error.
+    TruncationNotAnError {
+        /// The cut message.
+        index: usize,
+        /// Bytes left in the buffer.
+        leftover: usize,
+    },
+    /// The stream ended where message `index`'s optional trailer starts, and the run did not
+    /// end with that message returned and nothing left ([`Truncation::TrailerOptional`]).
+    ///
+    /// [`Truncation::TrailerOptional`]: crate::testkit::Truncation::TrailerOptional
+    TrailerRequired {
+        /// The message without its trailer.
+        index: usize,
+    },
+    /// Decoding the same bytes in chunks gave another result than in one piece, from item
+    /// `index` on (messages, errors, the ending or the bytes left).
+    Differs {
+        /// The first item that differs.
+        index: usize,
+    },
+    /// The encoder panicked on message `index`.
+    EncoderPanicked {
+        /// The message.
+        index: usize,
+        /// The panic's message.
+        message: String,
+    },
+    /// A case failed during the search but passed when checked again: the decoder or the
+    /// encoder depends on more than its input (global state, time, randomness).
+    NotRepeatable {
+        /// The failure seen during the search.
+        seen: String,
+    },
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::Error { index } => write!(f, "returned an error after {index} messages"),
+            Fault::Panicked { index } => write!(f, "panicked after {index} messages"),
+            Fault::NoProgress { index } => write!(f, "made no progress after {index} messages"),
+            Fault::Broken { index } => {
+                write!(f, "broke its own contract after {index} messages")
+            }
+            Fault::WrongMessage { index } => {
+                write!(f, "returned another message than message {index}")
+            }
+            Fault::MissingMessages { index } => write!(
+                f,
+                "ended after {index} messages, without the rest: messages lost"
+            ),
+            Fault::NotRecovered { index, error } => write!(
+                f,
+                "did not recover after the error at item {error}: item {index} never came"
+            ),
+            Fault::UnexpectedError { index } => {
+                write!(f, "returned an error where message {index} was expected")
+            }
+            Fault::MessageWhereErrorExpected { index } => write!(
+                f,
+                "returned a message where an error was expected, at item {index}"
+            ),
+            Fault::SplitMessage { index } => write!(f, "split message {index} into two"),
+            Fault::DuplicatedMessage { index } => write!(
+                f,
+                "returned message {index} twice (did it consume its bytes?)"
+            ),
+            Fault::ExtraMessages { index } => write!(
+                f,
+                "returned more messages than were encoded, from item {index} on"
+            ),
+            Fault::Leftover { bytes: 1 } => {
+                write!(f, "left 1 byte in the buffer at the end of the stream")
+            }
+            Fault::Leftover { bytes } => {
+                write!(
+                    f,
+                    "left {bytes} bytes in the buffer at the end of the stream"
+                )
+            }
+            Fault::Stalled {
+                index,
+                delivered,
+                end,
+            } => write!(
+                f,
+                "waited for more bytes with message {index} whole (it ends at byte {end}, \
+                 {delivered} had arrived): a peer waiting for the answer would wait forever"
+            ),
+            Fault::Memory {
+                capacity,
+                buffered,
+                bound,
+            } => write!(
+                f,
+                "held a buffer of {capacity} bytes for {buffered} bytes buffered, over the \
+                 bound of {bound}"
+            ),
+            Fault::TruncatedMessageReturned { index } => write!(
+                f,
+                "returned message {index} although the stream ended inside it"
+            ),
+            Fault::TruncationLost { index } => write!(
+                f,
+                "ended cleanly with message {index} cut short and its bytes gone: the \
+                 truncation went unreported"
+            ),
+            Fault::TruncationNotAnError { index, leftover } => write!(
+                f,
+                "ended without an error with message {index} cut short ({leftover} bytes left \
+                 in the buffer)"
+            ),
+            Fault::TrailerRequired { index } => write!(
+                f,
+                "did not return message {index} whole, though only its optional trailer was \
+                 missing"
+            ),
+            Fault::Differs { index } => write!(
+                f,
+                "gave another result than in one piece, from item {index} on"
+            ),
+            Fault::EncoderPanicked { index, message } => {
+                write!(f, "panicked on message {index}: {message}")
+            }
+            Fault::NotRepeatable { seen } => write!(
+                f,
+                "failed during the search ({seen}) but passed when checked again: the decoder \
+                 or the encoder depends on more than its input"
+            ),
+        }
+    }
+}
+
+/// How a run ended, as a report shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Ending {
+    /// The decoder reported the end of the stream with no error.
+    Clean,
+    /// The decoder returned this error (shown with `Debug`), which ended the run.
+    Error(String),
+    /// The decoder panicked, with this message.
+    Panicked(String),
+    /// The decoder returned more than was encoded, and the run stopped there.
+    Overran,
+    /// The decoder made no progress in a bounded number of calls (reads, polls) and the run
+    /// stopped it; says what it kept doing.
+    NoProgress(String),
+    /// The decoder broke its own contract (a parser claimed more bytes than it was given);
+    /// says how.
+    Broken(String),
+    /// The decoder's buffer passed the memory bound, and the run stopped there.
+    OverBound,
+}
+
+impl Ending {
+    pub(crate) fn of(end: &End) -> Ending {
+        match end {
+            End::Clean => Ending::Clean,
+            End::Error(e) => Ending::Error(e.shown()),
+            End::Panicked(m) => Ending::Panicked(m.clone()),
+            End::Overran => Ending::Overran,
+            End::NoProgress(w) => Ending::NoProgress(w.clone()),
+            End::Broken(h) => Ending::Broken(h.clone()),
+            End::OverBound => Ending::OverBound,
+        }
+    }
+}
+
+/// How a run ended, in the words of a report line ("then a clean end").
+impl fmt::Display for Ending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ending::Clean => write!(f, "then a clean end"),
+            Ending::Error(e) => write!(f, "then the error {e}"),
+            Ending::Panicked(message) => write!(f, "then a panic: {message}"),
+            Ending::Overran => write!(f, "and still more, where the check stopped"),
+            Ending::NoProgress(what) => write!(f, "then no progress: it {what}"),
+            Ending::Broken(how) => write!(f, "then a broken contract: {how}"),
+            Ending::OverBound => write!(f, "then a buffer over the bound, where the check stopped"),
+        }
+    }
+}
+
+/// What one decoding run returned, as shown in a report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Decoded {
+    /// Which run: "in one piece", "in chunks", ...
+    pub run: String,
+    /// What it returned, in order, each shown with `Debug`; an error the run went on after
+    /// shows as `error: ...`.
+    pub messages: Vec<String>,
+    /// How the run ended.
+    pub ending: Ending,
+    /// Bytes left in the decoder's buffer when the run ended (for readers: bytes never read;
+    /// for push parsers: bytes pushed since the last message).
+    pub leftover: usize,
+}
+
+impl Decoded {
+    /// The run `name` as a report shows it.
+    pub(crate) fn of<T: fmt::Debug>(name: &str, trace: &Trace<T>) -> Decoded {
+        Decoded {
+            run: name.to_owned(),
+            messages: trace
+                .items
+                .iter()
+                .map(|item| match item {
+                    Item::Message(m) => shorten(format!("{m:?}")),
+                    Item::Error(e) => shorten(format!("error: {}", e.shown())),
+                })
+                .collect(),
+            ending: Ending::of(&trace.ending),
+            leftover: trace.leftover,
+        }
+    }
+}
+
+/// What the run returned, how it ended, and what it left: `[a, b], then a clean end, 0 bytes
+/// left in the buffer`.
+impl fmt::Display for Decoded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}], {}", self.messages.join(", "), self.ending)?;
+        match self.leftover {
+            1 => write!(f, ", 1 byte left in the buffer"),
+            n => write!(f, ", {n} bytes left in the buffer"),
+        }
+    }
+}
+
+/// The smallest failing case a check found, and what went wrong. Its `Display` is the report
+/// [`Checker::assert`] panics with.
+///
+/// ```
+/// use bytes::{BufMut, BytesMut};
+/// use lenframe::testkit::{Checker, Fault, Run};
+///
+/// /// Bug: an empty buffer is taken as an empty message.
+/// fn eager(buf: &mut BytesMut) -> Result<Option<Vec<u8>>, ()> {
+///     Ok(Some(buf.split().to_vec()))
+/// }
+/// let encode = |msg: &Vec<u8>, dst: &mut BytesMut| dst.put_slice(msg);
+/// let failure = Checker::new(|| eager, encode, proptest::collection::vec(1u8.., 1..4))
+///     .run()
+///     .unwrap_err();
+/// assert_eq!((failure.run, failure.fault.clone()), (Run::OnePiece, Fault::ExtraMessages { index: 0 }));
+/// let report = failure.to_string();
+/// assert!(report.starts_with("decoding in one piece, the decoder returned more messages"));
+/// assert!(report.contains("messages encoded (0): []"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Failure<M> {
+    /// Which run went wrong.
+    pub run: Run,
+    /// What went wrong in it.
+    pub fault: Fault,
+    /// The messages encoded (after shrinking: as few and as small as still fail). For the
+    /// any-stream check, the stream's bytes.
+    pub messages: Vec<M>,
+    /// Their encoding, back to back: the stream decoded.
+    pub stream: Vec<u8>,
+    /// Where each message ends in `stream`.
+    pub ends: Vec<usize>,
+    /// The case's plan (after shrinking: only the cuts, read errors and junk it needs, and the
+    /// point where a stream cut short failed): `checker.check(&failure.messages,
+    /// &failure.plan)` fails again, the way to pin a failure as a named test.
+    pub plan: Plan,
+    /// What decoding the stream in one piece returned.
+    pub one_piece: Decoded,
+    /// What decoding it in the plan's chunks returned.
+    pub chunked: Decoded,
+    /// The failing run, when it is another (the junk run, a truncated stream).
+    pub failing: Option<Decoded>,
+    /// Which generated case failed first (1 for the first; 0 when the case was given).
+    pub case: usize,
+    /// Cases tried while shrinking it to this one.
+    pub shrink_steps: usize,
+    /// The input that reproduces the failure before shrinking, in the fuzz format: a fuzz
+    /// input, or what [`Checker::record_failures`] wrote.
+    pub input: Option<Vec<u8>>,
+    /// Where that input was written, if it was.
+    pub recorded: Option<PathBuf>,
+    /// Whether the case is the any-stream check's (bytes, not encoded messages).
+    pub(crate) any_stream: bool,
+}
+
+impl<M> Failure<M> {
+    /// Where the chunked run cut the stream.
+    #[must_use]
+    pub fn cuts(&self) -> Vec<usize> {
+        self.plan.cuts(self.stream.len())
+    }
+}
+
+/// Bytes of the stream shown in a report; the rest is counted.
+const SHOWN_BYTES: usize = 64;
+
+/// Characters of one message shown in a report; the rest is counted.
+const SHOWN_CHARS: usize = 120;
+
+/// `shown`, cut to [`SHOWN_CHARS`] characters with a count of the rest: a report of a failure
+/// with 64 KiB messages stays readable.
+pub(crate) fn shorten(shown: String) -> String {
+    match shown.char_indices().nth(SHOWN_CHARS) {
+        None => shown,
+        Some((at, _)) => {
+            let more = shown[at..].chars().count();
+            format!("{}... ({more} more characters)", &shown[..at])
+        }
+    }
+}
+
+impl<M: fmt::Debug> fmt::Display for Failure<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fault = &self.fault;
+        match (self.run, self.any_stream) {
+            (_, _) if matches!(fault, Fault::NotRepeatable { .. }) => {
+                writeln!(f, "a case {fault}")?;
+            }
+            (Run::Encoding, _) => writeln!(f, "encoding the messages, the encoder {fault}")?,
+            (run, true) => writeln!(f, "decoding any bytes {run}, the decoder {fault}")?,
+            (Run::OnePiece, false) => writeln!(f, "decoding in one piece, the decoder {fault}")?,
+            (Run::Chunked, false) => writeln!(
+                f,
+                "decoding in one piece was right, but in chunks the decoder {fault}"
+            )?,
+            (Run::Junk, false) => writeln!(
+                f,
+                "decoding in chunks was right, but with junk in front of its input the parser \
+                 {fault} (does it index from the buffer's start, not the input's?)"
+            )?,
+            (Run::Truncated { at }, false) => writeln!(
+                f,
+                "with the stream cut short at byte {at}, the decoder {fault}"
+            )?,
+        }
+        if !self.any_stream {
+            let shown: Vec<String> = self
+                .messages
+                .iter()
+                .map(|m| shorten(format!("{m:?}")))
+                .collect();
+            writeln!(
+                f,
+                "  messages encoded ({}): [{}]",
+                self.messages.len(),
+                shown.join(", ")
+            )?;
+        }
+        write!(f, "  stream ({} bytes):", self.stream.len())?;
+        for byte in self.stream.iter().take(SHOWN_BYTES) {
+            write!(f, " {byte:02x}")?;
+        }
+        if self.stream.len() > SHOWN_BYTES {
+            write!(f, " ... ({} more)", self.stream.len() - SHOWN_BYTES)?;
+        }
+        writeln!(f)?;
+        if self.ends.len() > 1 {
+            writeln!(f, "  messages end at {:?}", self.ends)?;
+        }
+        let cuts = self.cuts();
+        if cuts.is_empty() {
+            writeln!(f, "  cut nowhere: one chunk")?;
+        } else {
+            writeln!(
+                f,
+                "  cut at {cuts:?}: chunks of {:?} bytes",
+                self.plan.chunk_lengths(self.stream.len())
+            )?;
+        }
+        if self.run == Run::Junk {
+            writeln!(f, "  junk: {} bytes in front of the input", self.plan.junk)?;
+        }
+        if self.plan.interrupt_every >= 2 {
+            writeln!(
+                f,
+                "  read errors: Interrupted before every read number {} (a multiple of it)",
+                self.plan.interrupt_every
+            )?;
+        }
+        writeln!(f, "  decoded in one piece: {}", self.one_piece)?;
+        write!(f, "  decoded in chunks:    {}", self.chunked)?;
+        if let Some(failing) = &self.failing {
+            write!(f, "\n  decoded {}: {failing}", failing.run)?;
+        }
+        if self.case > 0 {
+            write!(
+                f,
+                "\n  (case {} of the search failed; {} cases tried while shrinking it)",
+                self.case, self.shrink_steps
+            )?;
+        }
+        if let Some(path) = &self.recorded {
+            write!(f, "\n  recorded as {}", path.display())?;
+        }
+        Ok(())
+    }
+}
+
+impl<M: fmt::Debug> std::error::Error for Failure<M> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_report_type_reads_as_words() {
+        assert_eq!(
+            Run::Truncated { at: 3 }.to_string(),
+            "with the stream cut short at byte 3"
+        );
+        assert_eq!(Run::Junk.to_string(), "with junk in front of the input");
+        assert_eq!(Ending::Clean.to_string(), "then a clean end");
+        assert_eq!(
+            Ending::Error("E".to_owned()).to_string(),
+            "then the error E"
+        );
+        let decoded = Decoded {
+            run: "in chunks".to_owned(),
+            messages: vec!["1".to_owned()],
+            ending: Ending::Overran,
+            leftover: 1,
+        };
+        assert_eq!(
+            decoded.to_string(),
+            "[1], and still more, where the check stopped, 1 byte left in the buffer"
+        );
+    }
+
+    #[test]
+    fn long_messages_are_shortened_with_a_count() {
+        assert_eq!(shorten("abc".to_owned()), "abc");
+        let long = "x".repeat(130);
+        assert_eq!(
+            shorten(long),
+            format!("{}... (10 more characters)", "x".repeat(120))
+        );
+    }
+}

@@ -1,0 +1,39 @@
+//! The harness (`lenframe::testkit`) has teeth: every oracle, every decoder shape and every way
+//! to run the check is proven by a planted bug it catches, next to the bug's correct twin,
+//! which passes; the reports are pinned to the letter. One module per claim:
+//!
+//! - `planted_bugs`: ten bugs people really write, each caught at default settings, shrunk;
+//! - `oracles`: memory, truncation, recovery, and a failure that needs exactly one cut;
+//! - `liveness`: stalls under `FramedRead` and in readers, and a reader that spins;
+//! - `slice_parsers`: junk, a broken contract, lookahead, errors that are not waits;
+//! - `any_stream`: the check for bytes that are not encoded messages;
+//! - `decoder_shapes`: a realistic decoder of each shape passes with a line of glue;
+//! - `new_shapes`: push parsers, rest parsers, parsers that skip bytes, optional trailers,
+//!   `incomplete_when` on every shape;
+//! - `messages`: `Arbitrary` messages, refusing and panicking encoders, mapped and
+//!   `Debug`-compared messages, encoders with their own random source;
+//! - `entry_points`: every verb of the property engine, and the report;
+//! - `fuzz_engine`: the fuzz engine and corpus replay;
+//! - `watch`: hung calls, runaway buffers and noisy panics;
+//! - `linear_cost`: checks whose cost follows the stream's length.
+
+mod any_stream;
+mod decoder_shapes;
+mod entry_points;
+mod fuzz_engine;
+mod liveness;
+mod messages;
+mod oracles;
+mod planted_bugs;
+mod slice_parsers;
+
+use std::panic::{self, AssertUnwindSafe};
+
+use lenframe::testkit::Checker;
+
+/// The report `checker.fuzz(input)` panics with, or `None` when the input passes.
+fn fuzz_report<M: std::fmt::Debug + 'static>(checker: &Checker<M>, input: &[u8]) -> Option<String> {
+    panic::catch_unwind(AssertUnwindSafe(|| checker.fuzz(input)))
+        .err()
+        .map(|payload| lenframe_support::panic_text(payload.as_ref()))
+}
