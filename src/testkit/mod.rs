@@ -55,7 +55,7 @@
 //! | shape | pass |
 //! |---|---|
 //! | `FnMut(&mut BytesMut) -> Result<Option<T>, E>`, a [`Decode`] type, lenframe's `Codec` | `\|\| decoder` |
-//! | a tokio `Decoder`, called directly / under `FramedRead` | `\|\| TokioDecoder(d)` / [`framed`]`(\|\| d)` |
+//! | a tokio `Decoder` (feature `tokio`), called directly / under `FramedRead` | `\|\| TokioDecoder(d)` / `framed(\|\| d)` |
 //! | a slice parser, `&[u8]` -> the message and the bytes used ([`Parse`]) | [`parser`]`(\|\| f)` |
 //! | a parser that returns the rest of its input (nom) | [`rest_parser`]`(\|\| f)` |
 //! | a push parser, `&[u8]` in, messages out | [`push_parser`]`(\|\| f)` |

@@ -4,33 +4,7 @@
 //! them; a fuzzer's bytes are parsed into one ([`Plan::parse`]); a failure found either way is
 //! written back as bytes ([`Plan::to_bytes`]).
 //!
-//! # The byte format (version 1)
-//!
-//! A fuzz input is a plan followed by the bytes the messages are drawn from. Missing bytes read
-//! as zero, so every input means a case, the empty one included.
-//!
-//! ```text
-//! size  field
-//! 1     n: how many chunk lengths follow (n % 16)
-//! 2n    chunk lengths, u16 little-endian (0 is read as 1): the first chunks of the stream
-//! 1     then: 0 = the rest of the stream in one chunk; k = the rest in chunks of k bytes
-//! 1     reads: an `Interrupted` error before every k-th read (k % 16; 0 and 1: never)
-//! 2     truncate, u16 little-endian: 0 = no truncation run; t = also decode the stream cut
-//!       short at (t - 1) % (its length) bytes, when that is inside a message
-//! 1     junk: bytes of junk in front of the input a parser is given (0: no junk run)
-//! 8     the encoder's seed, u64 little-endian
-//! rest  the messages: proptest's `PassThrough` random source over these bytes (then 8 KiB of
-//!       pseudo-random bytes drawn from them, since past its data `PassThrough` gives zeros,
-//!       on which uniform sampling can loop for ever), for the message strategy; or
-//!       `arbitrary::Unstructured` over them, for `Arbitrary` messages; or, for the
-//!       any-stream check, the stream itself
-//! ```
-//!
-//! The plan's fields, in this order, with these meanings, are version 1 and are not reused. The
-//! messages an input means are what the message strategy draws from its bytes: changing the
-//! strategy changes them, and so could a proptest release that changes how a strategy consumes
-//! random bytes. A corpus that must keep its meaning pins its strategy and its proptest and
-//! arbitrary versions (`Cargo.lock`).
+//! The byte format of a fuzz input is documented on [`Plan`].
 
 use std::fmt;
 
@@ -38,7 +12,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 
 /// Everything about a case but its messages: how the stream is cut, and what else happens to
-/// it. See the [module documentation](self) for the byte format.
+/// it.
 ///
 /// ```
 /// use lenframe::testkit::Plan;
@@ -50,6 +24,34 @@ use proptest::prelude::*;
 /// assert_eq!(plan.chunk_lengths(10), [2, 3, 5]);
 /// assert_eq!(plan.to_string(), "cut at [2, 5]");
 /// ```
+///
+/// # The byte format (version 1)
+///
+/// A fuzz input is a plan followed by the bytes the messages are drawn from. Missing bytes read
+/// as zero, so every input means a case, the empty one included.
+///
+/// ```text
+/// size  field
+/// 1     n: how many chunk lengths follow (n % 16)
+/// 2n    chunk lengths, u16 little-endian (0 is read as 1): the first chunks of the stream
+/// 1     then: 0 = the rest of the stream in one chunk; k = the rest in chunks of k bytes
+/// 1     reads: an `Interrupted` error before every k-th read (k % 16; 0 and 1: never)
+/// 2     truncate, u16 little-endian: 0 = no truncation run; t = also decode the stream cut
+///       short at (t - 1) % (its length) bytes, when that is inside a message
+/// 1     junk: bytes of junk in front of the input a parser is given (0: no junk run)
+/// 8     the encoder's seed, u64 little-endian
+/// rest  the messages: proptest's `PassThrough` random source over these bytes (then 8 KiB of
+///       pseudo-random bytes drawn from them, since past its data `PassThrough` gives zeros,
+///       on which uniform sampling can loop for ever), for the message strategy; or
+///       `arbitrary::Unstructured` over them, for `Arbitrary` messages; or, for the
+///       any-stream check, the stream itself
+/// ```
+///
+/// The plan's fields, in this order, with these meanings, are version 1 and are not reused. The
+/// messages an input means are what the message strategy draws from its bytes: changing the
+/// strategy changes them, and so could a proptest release that changes how a strategy consumes
+/// random bytes. A corpus that must keep its meaning pins its strategy and its proptest and
+/// arbitrary versions (`Cargo.lock`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct Plan {
@@ -148,8 +150,8 @@ impl Plan {
         cuts
     }
 
-    /// Parses a plan off the front of `data` (the format is in the [module
-    /// documentation](self)); returns it and the bytes after it, the messages' bytes.
+    /// Parses a plan off the front of `data` (the format is above); returns it and the bytes
+    /// after it, the messages' bytes.
     ///
     /// ```
     /// use lenframe::testkit::Plan;

@@ -160,14 +160,6 @@ pub enum Fault {
         /// Bytes left in the buffer.
         leftover: usize,
     },
-    /// The stream ended where message `index`'s optional trailer starts, and the run did not
-    /// end with that message returned and nothing left ([`Truncation::TrailerOptional`]).
-    ///
-    /// [`Truncation::TrailerOptional`]: crate::testkit::Truncation::TrailerOptional
-    TrailerRequired {
-        /// The message without its trailer.
-        index: usize,
-    },
     /// Decoding the same bytes in chunks gave another result than in one piece, from item
     /// `index` on (messages, errors, the ending or the bytes left).
     Differs {
@@ -265,11 +257,6 @@ impl fmt::Display for Fault {
                 f,
                 "ended without an error with message {index} cut short ({leftover} bytes left \
                  in the buffer)"
-            ),
-            Fault::TrailerRequired { index } => write!(
-                f,
-                "did not return message {index} whole, though only its optional trailer was \
-                 missing"
             ),
             Fault::Differs { index } => write!(
                 f,

@@ -23,9 +23,11 @@ mod entry_points;
 mod fuzz_engine;
 mod liveness;
 mod messages;
+mod new_shapes;
 mod oracles;
 mod planted_bugs;
 mod slice_parsers;
+mod watch;
 
 use std::panic::{self, AssertUnwindSafe};
 

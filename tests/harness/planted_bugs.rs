@@ -49,7 +49,7 @@ fn le(header: &[u8]) -> usize {
 
 /// Runs the checker on a planted decoder with the default case count, and returns its failure,
 /// found early (from the default seed, every bug fails the first case).
-fn caught<D>(new_decoder: fn() -> D) -> Failure<Bytes>
+fn caught<D>(new_decoder: fn() -> D) -> Box<Failure<Bytes>>
 where
     D: lenframe::testkit::Decode<Message = Bytes> + 'static,
 {

@@ -139,7 +139,7 @@ fn noise() -> Arc<Vec<u8>> {
     let mut rng = Rng::new(7);
     Arc::new(
         (0..128 * 1024)
-            .map(|_| rng.next().to_le_bytes()[0])
+            .map(|_| rng.next_u64().to_le_bytes()[0])
             .collect(),
     )
 }

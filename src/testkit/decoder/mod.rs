@@ -87,10 +87,13 @@ pub struct Decoder<T> {
     incomplete: Option<Incomplete>,
 }
 
+type IncompleteTest = dyn Fn(&RunError) -> Option<bool>;
+
 /// Which errors mean "incomplete": the test, and the error type it takes (for the message
 /// when the decoder's errors are of another type).
 struct Incomplete {
-    test: Box<dyn Fn(&RunError) -> Option<bool>>,
+    /// Whether an error means "incomplete"; `None` when it is not of the type the test takes.
+    test: Box<IncompleteTest>,
     takes: &'static str,
 }
 

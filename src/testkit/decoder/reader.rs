@@ -62,7 +62,7 @@ impl Read for StreamReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let mut s = self.shared.borrow_mut();
         s.reads += 1;
-        if s.interrupt_every >= 2 && s.reads % s.interrupt_every == 0 {
+        if s.interrupt_every >= 2 && s.reads.is_multiple_of(s.interrupt_every) {
             return Err(io::Error::new(
                 io::ErrorKind::Interrupted,
                 "scheduled interrupt",

@@ -59,11 +59,10 @@ fn messages_from<M: fmt::Debug>(checker: &Checker<M>, bytes: &[u8]) -> Option<Ve
 
 /// Checks the case an input in the fuzz format means: `Err` with the report (minimized) when
 /// it fails. An input whose messages the strategy rejects, or the encoder refuses, passes.
-#[allow(clippy::result_large_err)] // A failure ends a test: its size costs nothing.
 pub(crate) fn check_input<M: fmt::Debug + 'static>(
     checker: &Checker<M>,
     data: &[u8],
-) -> Result<(), Failure<M>> {
+) -> Result<(), Box<Failure<M>>> {
     let watch = checker.watch();
     if watch.is_timed() {
         watch.note(|| Note {
@@ -88,7 +87,15 @@ pub(crate) fn check_input<M: fmt::Debug + 'static>(
     };
     let (messages, plan, verdict) =
         minimize_case(checker, messages, plan, verdict, Prefixes::Planned, &watch);
-    Err(checker.failure(messages, &plan, verdict, 0, 0, Some(data.to_vec()), &watch))
+    Err(Box::new(checker.failure(
+        messages,
+        &plan,
+        verdict,
+        0,
+        0,
+        Some(data.to_vec()),
+        &watch,
+    )))
 }
 
 /// An entry of the folder that was not run, and why.
@@ -139,10 +146,13 @@ pub(crate) fn replay<M: fmt::Debug + 'static>(checker: &Checker<M>, dir: &Path) 
             }
         };
         ran += 1;
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_input(checker, &data)))
-        {
+        // The report as text at once: only its text is kept.
+        let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            check_input(checker, &data).map_err(|failure| failure.to_string())
+        }));
+        match checked {
             Ok(Ok(())) => {}
-            Ok(Err(failure)) => failures.push(format!("{}: {failure}", file.display())),
+            Ok(Err(report)) => failures.push(format!("{}: {report}", file.display())),
             Err(panic) => failures.push(format!(
                 "{}: the check panicked: {}",
                 file.display(),

@@ -215,7 +215,7 @@ impl<M, T: PartialEq<M> + fmt::Debug + 'static> Check<M> for Bound<T> {
                     },
                 );
                 let fault = if trailer_cut {
-                    judge_trailer_cut(&case.expected[..whole], &run, &same)
+                    judge_trailer_cut(&case.expected[..whole], &run, &same, options.truncation)
                 } else {
                     judge_truncated(&case.expected[..k], &run, &same, options.truncation)
                 };
@@ -530,12 +530,11 @@ pub(crate) fn replayable(plan: &Plan, verdict: &Verdict) -> Plan {
 }
 
 /// [`Checker::check`]: one given case.
-#[allow(clippy::result_large_err)]
 pub(crate) fn check_case<M: fmt::Debug + Clone + 'static>(
     checker: &Checker<M>,
     messages: &[M],
     plan: &Plan,
-) -> Result<(), Failure<M>> {
+) -> Result<(), Box<Failure<M>>> {
     let watch = checker.watch();
     let refs: Vec<&M> = messages.iter().collect();
     checker.note(&watch, &refs, plan, None);
@@ -547,6 +546,14 @@ pub(crate) fn check_case<M: fmt::Debug + Clone + 'static>(
     };
     match verdict {
         None => Ok(()),
-        Some(verdict) => Err(checker.failure(messages.to_vec(), plan, verdict, 0, 0, None, &watch)),
+        Some(verdict) => Err(Box::new(checker.failure(
+            messages.to_vec(),
+            plan,
+            verdict,
+            0,
+            0,
+            None,
+            &watch,
+        ))),
     }
 }

@@ -76,9 +76,7 @@ fn fails_like<M: fmt::Debug + 'static>(
         _ => None,
     }
 }
-
-#[allow(clippy::result_large_err)] // A failure ends a test: its size costs nothing.
-pub(crate) fn run<M: fmt::Debug + 'static>(checker: &Checker<M>) -> Result<(), Failure<M>> {
+pub(crate) fn run<M: fmt::Debug + 'static>(checker: &Checker<M>) -> Result<(), Box<Failure<M>>> {
     // The defaults read PROPTEST_CASES, PROPTEST_RNG_SEED and the other variables.
     let defaults = Config::default();
     let env_seed = match defaults.rng_seed {
@@ -170,7 +168,7 @@ pub(crate) fn run<M: fmt::Debug + 'static>(checker: &Checker<M>) -> Result<(), F
         let mut failure =
             checker.failure(messages, &plan, verdict, first, steps, Some(input), &watch);
         failure.recorded = recorded;
-        return Err(failure);
+        return Err(Box::new(failure));
     }
     Ok(())
 }

@@ -10,7 +10,7 @@
 //!
 //! Where a message ends with bytes that may be missing at the end of a stream (the newline after
 //! the last JSON value or CSV row), [`Truncation::TrailerOptional`] names them: a stream cut
-//! where they start is a whole stream, whose last message must come out whole. Every other cut
+//! where they start is a whole stream, whose last message may come out whole. Every other cut
 //! is judged as before, so a JSON number cut in two, returned as a shorter number, is still
 //! caught.
 //!
@@ -75,33 +75,17 @@ pub(crate) fn judge_truncated<M, T>(
     }
 }
 
-/// The first fault of a run over a prefix that ends where message `expected.len() - 1`'s
-/// optional trailer starts ([`Truncation::TrailerOptional`]): a whole stream of those messages,
-/// the last without its trailer. A fault at the last message is
-/// [`Fault::TrailerRequired`]; one before it is what it is.
+/// The first fault of a run over a prefix that ends where message `k`'s optional trailer
+/// starts ([`Truncation::TrailerOptional`]): that is a whole stream, whose message `k` may come
+/// out whole (the run then ends cleanly with nothing left), or be reported as cut, as anywhere
+/// else. `expected` holds the messages up to and including message `k`.
 pub(crate) fn judge_trailer_cut<M, T>(
     expected: &[Expect<'_, M>],
     run: &Trace<T>,
     same: &dyn Fn(&M, &T) -> bool,
+    rule: Truncation,
 ) -> Option<Fault> {
-    let last = expected.len().checked_sub(1)?;
-    let fault = judge(expected, run, same)?;
-    let at_last = match &fault {
-        Fault::Leftover { .. } => true,
-        Fault::Error { index }
-        | Fault::Panicked { index }
-        | Fault::NoProgress { index }
-        | Fault::Broken { index }
-        | Fault::WrongMessage { index }
-        | Fault::MissingMessages { index }
-        | Fault::UnexpectedError { index }
-        | Fault::SplitMessage { index }
-        | Fault::Stalled { index, .. } => *index == last,
-        _ => false,
-    };
-    Some(if at_last {
-        Fault::TrailerRequired { index: last }
-    } else {
-        fault
-    })
+    let k = expected.len().checked_sub(1)?;
+    judge(expected, run, same)?;
+    judge_truncated(&expected[..k], run, same, rule)
 }

@@ -312,13 +312,16 @@ fn run(mut codec: Codec, stream: &[u8], sizes: &[usize]) -> Outcome {
 /// frames into it (`Decoder::map`). Shown as the frame.
 struct Judged<M> {
     frame: Bytes,
-    is: Rc<dyn Fn(&M, &[u8]) -> bool>,
+    is: Rc<Is<M>>,
 }
+
+/// Whether a frame is what a message stands for.
+type Is<M> = dyn Fn(&M, &[u8]) -> bool;
 
 impl<M> Judged<M> {
     /// The mapping from a frame into a `Judged` by `is`.
     fn by(is: impl Fn(&M, &[u8]) -> bool + 'static) -> impl Fn(Bytes) -> Judged<M> {
-        let is: Rc<dyn Fn(&M, &[u8]) -> bool> = Rc::new(is);
+        let is: Rc<Is<M>> = Rc::new(is);
         move |frame| Judged {
             frame,
             is: Rc::clone(&is),

@@ -18,7 +18,7 @@ fn alternating<R: io::Read>(stream: R, codec: Codec) -> impl FnMut() -> io::Resu
     let mut call = 0u64;
     move || {
         call += 1;
-        if call % 2 == 0 {
+        if call.is_multiple_of(2) {
             reader
                 .read_frame_ref()
                 .map(|frame| frame.map(Bytes::copy_from_slice))
