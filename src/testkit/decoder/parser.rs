@@ -12,9 +12,10 @@ use bytes::Buf;
 use super::{feed, step, Decoder, Flow, Log, RunSpec, Shape, Step};
 
 /// What one call of a parser found: the general form of what [`Parse`] reads from a parser's
-/// return value. A parser may return it directly, for the cases the shorter forms cannot say.
+/// return value. A parser may return it directly, for the cases the shorter forms cannot say:
+/// bytes used without a message, several messages at once, an error that used some bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Parsed<M> {
+pub enum Parsed<M, E = std::convert::Infallible> {
     /// A message, and the bytes of the input it used.
     Message(M, usize),
     /// Bytes of the input used without a message (whitespace between values, a keep-alive).
@@ -23,6 +24,11 @@ pub enum Parsed<M> {
     Incomplete,
     /// These messages, and all of the input used (push parsers that yield several at once).
     Messages(Vec<M>),
+    /// An error, and the bytes of the input it used (a resynchronizing parser that rejects a
+    /// message and goes on after it): they are dropped, and the parser called again on the
+    /// rest, or pushed the rest. (An `Err` from a parser uses no byte of a slice parser's
+    /// input, and all of a push.)
+    Error(E, usize),
 }
 
 /// What a parser returns, in one of the shapes parsers come in: the message and how many bytes
@@ -34,7 +40,7 @@ pub enum Parsed<M> {
 /// | `Result<Option<(M, usize)>, E>` | `Ok(None)` |
 /// | `Result<(M, usize), E>` | an error: say which with `Decoder::incomplete_when` |
 /// | `Vec<M>`, `Result<Vec<M>, E>` (all of the input used) | an empty `Vec` |
-/// | [`Parsed<M>`], `Result<Parsed<M>, E>` | [`Parsed::Incomplete`] |
+/// | [`Parsed<M, E>`], `Result<Parsed<M>, E>` | [`Parsed::Incomplete`] |
 pub trait Parse {
     /// The message.
     type Message;
@@ -46,13 +52,24 @@ pub trait Parse {
     /// # Errors
     ///
     /// The parser's error.
-    fn parsed(self) -> Result<Parsed<Self::Message>, Self::Error>;
+    fn parsed(self) -> Result<Parsed<Self::Message, Self::Error>, Self::Error>;
+}
+
+/// A form without [`Parsed::Error`], as one of a parser's error type.
+fn with_error<M, E>(found: Parsed<M>) -> Parsed<M, E> {
+    match found {
+        Parsed::Message(m, used) => Parsed::Message(m, used),
+        Parsed::Skip(used) => Parsed::Skip(used),
+        Parsed::Incomplete => Parsed::Incomplete,
+        Parsed::Messages(messages) => Parsed::Messages(messages),
+        Parsed::Error(never, _) => match never {},
+    }
 }
 
 impl<M> Parse for Option<(M, usize)> {
     type Message = M;
     type Error = std::convert::Infallible;
-    fn parsed(self) -> Result<Parsed<M>, Self::Error> {
+    fn parsed(self) -> Result<Parsed<M, Self::Error>, Self::Error> {
         Ok(self.map_or(Parsed::Incomplete, |(m, used)| Parsed::Message(m, used)))
     }
 }
@@ -60,7 +77,7 @@ impl<M> Parse for Option<(M, usize)> {
 impl<M, E: fmt::Debug + 'static> Parse for Result<Option<(M, usize)>, E> {
     type Message = M;
     type Error = E;
-    fn parsed(self) -> Result<Parsed<M>, E> {
+    fn parsed(self) -> Result<Parsed<M, E>, E> {
         self.map(|found| found.map_or(Parsed::Incomplete, |(m, used)| Parsed::Message(m, used)))
     }
 }
@@ -68,7 +85,7 @@ impl<M, E: fmt::Debug + 'static> Parse for Result<Option<(M, usize)>, E> {
 impl<M, E: fmt::Debug + 'static> Parse for Result<(M, usize), E> {
     type Message = M;
     type Error = E;
-    fn parsed(self) -> Result<Parsed<M>, E> {
+    fn parsed(self) -> Result<Parsed<M, E>, E> {
         self.map(|(m, used)| Parsed::Message(m, used))
     }
 }
@@ -76,7 +93,7 @@ impl<M, E: fmt::Debug + 'static> Parse for Result<(M, usize), E> {
 impl<M> Parse for Vec<M> {
     type Message = M;
     type Error = std::convert::Infallible;
-    fn parsed(self) -> Result<Parsed<M>, Self::Error> {
+    fn parsed(self) -> Result<Parsed<M, Self::Error>, Self::Error> {
         Ok(Parsed::Messages(self))
     }
 }
@@ -84,15 +101,15 @@ impl<M> Parse for Vec<M> {
 impl<M, E: fmt::Debug + 'static> Parse for Result<Vec<M>, E> {
     type Message = M;
     type Error = E;
-    fn parsed(self) -> Result<Parsed<M>, E> {
+    fn parsed(self) -> Result<Parsed<M, E>, E> {
         self.map(Parsed::Messages)
     }
 }
 
-impl<M> Parse for Parsed<M> {
+impl<M, E: fmt::Debug + 'static> Parse for Parsed<M, E> {
     type Message = M;
-    type Error = std::convert::Infallible;
-    fn parsed(self) -> Result<Parsed<M>, Self::Error> {
+    type Error = E;
+    fn parsed(self) -> Result<Parsed<M, E>, E> {
         Ok(self)
     }
 }
@@ -100,8 +117,8 @@ impl<M> Parse for Parsed<M> {
 impl<M, E: fmt::Debug + 'static> Parse for Result<Parsed<M>, E> {
     type Message = M;
     type Error = E;
-    fn parsed(self) -> Result<Parsed<M>, E> {
-        self
+    fn parsed(self) -> Result<Parsed<M, E>, E> {
+        self.map(with_error)
     }
 }
 
@@ -165,7 +182,10 @@ where
                     }
                     Ok(used) => {
                         buf.advance(used);
-                        take(found, log)
+                        match found {
+                            Parsed::Error(e, used) => log.error(e, used > 0),
+                            found => take(found, log),
+                        }
                     }
                 },
                 // The harness consumes for the parser, never on an error.
@@ -181,9 +201,9 @@ where
 }
 
 /// The bytes `found` used of an input of `len`: `Err` when that is more than the input.
-pub(crate) fn used_by<M>(found: &Parsed<M>, len: usize) -> Result<usize, String> {
+pub(crate) fn used_by<M, E>(found: &Parsed<M, E>, len: usize) -> Result<usize, String> {
     let used = match found {
-        Parsed::Message(_, used) | Parsed::Skip(used) => *used,
+        Parsed::Message(_, used) | Parsed::Skip(used) | Parsed::Error(_, used) => *used,
         Parsed::Incomplete => 0,
         Parsed::Messages(_) => len,
     };
@@ -199,8 +219,9 @@ pub(crate) fn used_by<M>(found: &Parsed<M>, len: usize) -> Result<usize, String>
     Ok(used)
 }
 
-/// Logs what a parser found (its bytes already dropped): the [`Flow`] of the run.
-pub(crate) fn take<M>(found: Parsed<M>, log: &mut Log<'_, M>) -> Flow {
+/// Logs what a parser found (its bytes already dropped; an error is the caller's to log): the
+/// [`Flow`] of the run.
+pub(crate) fn take<M, E>(found: Parsed<M, E>, log: &mut Log<'_, M>) -> Flow {
     match found {
         Parsed::Message(message, _) => log.message(message),
         // Bytes dropped without a message: call again on what is left.
@@ -214,5 +235,6 @@ pub(crate) fn take<M>(found: Parsed<M>, log: &mut Log<'_, M>) -> Flow {
             }
             Flow::Wait
         }
+        Parsed::Error(..) => Flow::Go,
     }
 }

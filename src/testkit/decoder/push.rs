@@ -11,9 +11,11 @@ use super::{Decoder, Flow, Log, RunSpec, Shape};
 /// A push parser, `FnMut(&[u8]) -> R` where `R` is one of the shapes of
 /// [`Parse`](crate::testkit::Parse), from a factory of fresh ones. Each chunk of the stream is
 /// pushed; a message with the bytes it used of the push means the rest of the push is pushed
-/// again at once; "incomplete" (or [`Parsed::Skip`](crate::testkit::Parsed::Skip)) means the
-/// parser took every byte. At the end of the stream the parser is pushed an empty slice once:
-/// its chance to return a last message, or an error for a message cut short.
+/// again at once (as does [`Parsed::Skip`](crate::testkit::Parsed::Skip), and
+/// [`Parsed::Error`](crate::testkit::Parsed::Error) for a message it rejects); "incomplete"
+/// means the parser took every byte, as does an `Err`. At the end of the stream the parser is
+/// pushed an empty slice, until it returns no message: its chance to return a last message, or
+/// an error for a message cut short.
 ///
 /// The bytes pushed since the end of the last message are the parser's to hold: a stream that
 /// ends with some is a message cut short, which the parser reports with an error or (by the
@@ -129,7 +131,9 @@ where
                 }
                 let message = matches!(found, Parsed::Message(..));
                 held = match &found {
-                    Parsed::Message(..) => 0,
+                    // A message ends what was held; so does a rejection, after which the
+                    // parser starts afresh.
+                    Parsed::Message(..) | Parsed::Error(..) => 0,
                     Parsed::Skip(_) => held,
                     Parsed::Incomplete => held + pushed.len(),
                     // All taken at once: what the parser holds is what came after the end of
@@ -144,10 +148,14 @@ where
                     }
                 };
                 pushed = match found {
-                    Parsed::Message(_, _) | Parsed::Skip(_) => &pushed[used..],
+                    Parsed::Message(..) | Parsed::Skip(_) | Parsed::Error(..) => &pushed[used..],
                     Parsed::Incomplete | Parsed::Messages(_) => &[],
                 };
-                match super::parser::take(found, log) {
+                let flow = match found {
+                    Parsed::Error(e, used) => log.error(e, used > 0),
+                    found => super::parser::take(found, log),
+                };
+                match flow {
                     Flow::Stop => {
                         log.finish(held);
                         return;
