@@ -7,8 +7,10 @@
 //! - [`FrameReader`] returns each frame as a [`Bytes`] view of its read buffer (no copy), or
 //!   lends it as a `&[u8]` ([`FrameReader::read_frame_ref`], no reference count either), and
 //!   reads at most [`MAX_READ_AHEAD`] bytes at a time whatever length a header announces: a
-//!   peer that announces 8 MiB and stalls costs kilobytes. Errors keep the codec's
-//!   [`DecodeError`] as their source.
+//!   peer that announces 8 MiB and stalls costs kilobytes; once idle, it gives back what a
+//!   large frame made it grow. Errors keep the codec's [`DecodeError`] as their source, and a
+//!   reader that claims more bytes than it was given is an error ([`ReadOverclaimed`]), never
+//!   data.
 //! - [`FrameWriter`] batches small frames into one `write` and sends large payloads with a
 //!   vectored write, uncopied. An error means the frame was not taken: retrying the call
 //!   neither loses nor duplicates it.
@@ -37,5 +39,5 @@ mod block;
 mod reader;
 mod writer;
 
-pub use reader::FrameReader;
+pub use reader::{FrameReader, ReadOverclaimed};
 pub use writer::{FrameWriter, IntoInnerError};

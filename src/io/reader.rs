@@ -16,6 +16,11 @@ const MIN_READ: usize = 8 * 1024;
 /// How many earlier blocks a reader keeps to read into again.
 const SPARE_BLOCKS: usize = 2;
 
+/// The largest block an idle reader keeps: a block a large frame grew is given back once the
+/// reader has nothing pending and reads again, so that memory follows what is held. Twice the
+/// most a read asks for, times two: the block a stream of small frames settles on is kept.
+const KEEP_WHEN_IDLE: usize = 4 * MAX_READ_AHEAD;
+
 /// Reads frames from a blocking reader.
 ///
 /// Reads land in place, in a block of memory the reader owns, and frames are [`Bytes`] views of
@@ -157,6 +162,9 @@ impl<R: Read> FrameReader<R> {
         // allocated (src/io/block.rs says why that needs `unsafe`). Measured against reading
         // into a scratch buffer and appending to a `BytesMut`: README's measurements.
         self.view = None; // the reader's own view must not keep the block shared
+        if self.start == self.block.filled().len() {
+            self.release_large_blocks();
+        }
         let want = self.read_size;
         if self.block.spare().len() < want || self.start == self.block.filled().len() {
             self.make_room(want);
@@ -167,7 +175,10 @@ impl<R: Read> FrameReader<R> {
             match self.inner.read(spare) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
-                Ok(n) => break n.min(want),
+                // A reader that claims more than the buffer holds broke `Read`'s contract:
+                // what it wrote is unknown, and no byte of it is taken as data.
+                Ok(n) if n > want => return Err(ReadOverclaimed { n, buffer: want }.into()),
+                Ok(n) => break n,
             }
         };
         self.block.commit(n);
@@ -182,6 +193,16 @@ impl<R: Read> FrameReader<R> {
     /// frame holds it (the unconsumed bytes move to the front), else in a spare block that no
     /// frame holds any more, else in a new one, twice as large as what it must hold: memory
     /// grows with what arrived, never with what a header announces.
+    /// With nothing pending: gives back the blocks larger than [`KEEP_WHEN_IDLE`] (the
+    /// frames cut from them keep them as long as they need them).
+    fn release_large_blocks(&mut self) {
+        self.spares.retain(|spare| spare.len() <= KEEP_WHEN_IDLE);
+        if self.block.len() > KEEP_WHEN_IDLE {
+            self.block = Block::new(0);
+            self.start = 0;
+        }
+    }
+
     fn make_room(&mut self, want: usize) {
         let pending = self.start..self.block.filled().len();
         if self.block.len() - pending.len() >= want && self.block.compact(pending.clone()) {
@@ -304,5 +325,34 @@ impl<R> fmt::Debug for FrameReader<R> {
             .field("buffered", &self.pending().len())
             .field("eof", &self.eof)
             .finish_non_exhaustive()
+    }
+}
+
+/// A reader's `read` returned more bytes than the buffer it was given holds: it broke
+/// `std::io::Read`'s contract, and what it wrote is unknown. `FrameReader` returns it as an
+/// `io::Error` of kind `InvalidData`, and takes no byte of that read as data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadOverclaimed {
+    /// What `read` returned.
+    pub n: usize,
+    /// The length of the buffer it was given.
+    pub buffer: usize,
+}
+
+impl fmt::Display for ReadOverclaimed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the reader returned {} bytes read into a buffer of {}",
+            self.n, self.buffer
+        )
+    }
+}
+
+impl std::error::Error for ReadOverclaimed {}
+
+impl From<ReadOverclaimed> for io::Error {
+    fn from(e: ReadOverclaimed) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, e)
     }
 }

@@ -239,3 +239,70 @@ fn the_reader_is_send_sync_and_unwind_safe_as_its_inner_reader_is() {
     });
     assert_eq!(frame.unwrap().as_deref(), Some(&b"hi"[..]));
 }
+
+/// Three 8 MiB frames, each held while the next one is read (the blocks they were read into
+/// grow to hold them), then all dropped: once the reader is idle and reads again, it gives
+/// those blocks back. Before, it kept about 50 MB for its whole life.
+#[test]
+fn blocks_a_large_frame_grew_are_given_back_once_the_reader_is_idle() {
+    let big: Vec<Vec<u8>> = (0..3).map(|i| payload(i, 8 << 20)).collect();
+    let mut frames = big.clone();
+    frames.push(payload(9, 100));
+    let wire = encoded(&frames);
+    let mut reader = FrameReader::new(ChunkedReader::new(&wire[..], vec![IoOp::Limit(1 << 20)]));
+    let held: Vec<Bytes> = (0..3)
+        .map(|_| reader.read_frame().unwrap().expect("an 8 MiB frame"))
+        .collect();
+    assert!(
+        reader.buffer_capacity() > 16 << 20,
+        "grown for the frames: {}",
+        reader.buffer_capacity()
+    );
+    for (frame, expected) in held.iter().zip(&big) {
+        assert!(frame[..] == expected[..], "held frames are intact");
+    }
+    drop(held);
+    let small = reader.read_frame().unwrap().expect("the small frame");
+    assert_eq!(small.len(), 100);
+    // Nothing pending: the next call reads again (here, the end of the stream).
+    assert_eq!(reader.read_frame().unwrap(), None);
+    eprintln!("held once idle: {} bytes", reader.buffer_capacity());
+    assert!(
+        reader.buffer_capacity() <= 4 * MAX_READ_AHEAD,
+        "given back once idle: {} bytes held",
+        reader.buffer_capacity()
+    );
+}
+
+/// A reader that says it read more bytes than the buffer it was given holds.
+struct Overclaims;
+
+impl io::Read for Overclaims {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        buf.fill(0);
+        Ok(buf.len() + 1)
+    }
+}
+
+#[test]
+fn a_reader_that_claims_more_than_it_was_given_is_an_error_not_data() {
+    let error = FrameReader::new(Overclaims)
+        .read_frame()
+        .expect_err("a broken contract, not frames of zeros");
+    assert_eq!(error.kind(), io::ErrorKind::InvalidData);
+    let inner = error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<lenframe::io::ReadOverclaimed>())
+        .expect("the typed error");
+    assert_eq!(
+        *inner,
+        lenframe::io::ReadOverclaimed {
+            n: 8193,
+            buffer: 8192
+        }
+    );
+    assert_eq!(
+        error.to_string(),
+        "the reader returned 8193 bytes read into a buffer of 8192"
+    );
+}
