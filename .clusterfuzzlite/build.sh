@@ -15,7 +15,7 @@ fi
 mkdir -p "$OUT"
 cd "$project"
 
-# The targets; fuzz_targets/bare_*.rs are fuzz/measure.sh's measuring sticks, not targets.
+# The targets; fuzz_targets/bare_*.rs are benches/scripts/measure.sh's measuring sticks, not targets.
 targets=(decode roundtrip reader differential)
 
 # Every binary of the fuzz crate at once (one build of the graph). -O: release;

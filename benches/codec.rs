@@ -12,7 +12,7 @@
 //!   neither codec reallocates (lenframe reserves the widest header, 10 bytes, up front).
 //!
 //! Frames of 0, 16, 256, 4096 and 65536 bytes. Throughput is counted in frames and wire bytes;
-//! `docs/bench_report.py` turns the results into `docs/bench.md` and `docs/bench.png`.
+//! `benches/scripts/bench_report.py` turns the results into `docs/bench.md` and `docs/bench.png`.
 //!
 //! `cargo bench --bench codec -- --warm-up-time 1 --measurement-time 3`
 

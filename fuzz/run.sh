@@ -4,16 +4,16 @@
 #
 #   bash fuzz/run.sh TARGET [SECONDS] [JOBS]     (from anywhere; default 60 s, all cores)
 #
-# JOBS > 1 runs JOBS libFuzzer processes side by side (-jobs=JOBS -workers=JOBS), sharing the
-# scratch corpus: each picks up the others' finds. (Fork mode, -fork=JOBS, what `cargo fuzz run
-# -j` passes, restarts its children every few seconds; with AddressSanitizer, on 2 cores, it gave
-# 1.45x one job's executions, the workers 1.99x.) JOBS = 1 is one plain process.
+# SECONDS and JOBS are whole numbers of at least 1. JOBS > 1 runs JOBS libFuzzer processes side
+# by side (-jobs=JOBS -workers=JOBS), sharing the scratch corpus: each picks up the others' finds.
+# (Fork mode, -fork=JOBS, what `cargo fuzz run -j` passes, restarts its children every few
+# seconds, and gets fewer executions done.) JOBS = 1 is one plain process.
 #
 # Toolchain: as a user types it, `cargo fuzz run` on the default toolchain with AddressSanitizer,
 # which works on stable through the RUSTC_BOOTSTRAP=1 of the repository's .cargo/config.toml
 # (README, "Fuzzing"). Overrides:
-#   LENFRAME_FUZZ_SANITIZER=none   no sanitizer (2.8 to 5.7 times faster; the fuzz crate's capped
-#                                  allocator still catches reservations of announced lengths)
+#   LENFRAME_FUZZ_SANITIZER=none   no sanitizer (faster; the fuzz crate's capped allocator still
+#                                  catches reservations of announced lengths)
 #   LENFRAME_FUZZ_NIGHTLY=1        cargo +nightly fuzz run (needs a nightly toolchain installed)
 #
 # New inputs go to a scratch folder (fuzz/target/scratch-corpus/TARGET, emptied first); the
@@ -21,9 +21,22 @@
 # counts the executions of every job.
 set -euo pipefail
 
-target=${1:?usage: fuzz/run.sh TARGET [SECONDS] [JOBS]}
+usage="usage: fuzz/run.sh TARGET [SECONDS] [JOBS]"
+fail_usage() {
+  echo "fuzz/run.sh: $1" >&2
+  echo "$usage" >&2
+  exit 2
+}
+# NAME VALUE: VALUE is a whole number of at least 1.
+whole() {
+  [[ $2 =~ ^[1-9][0-9]{0,8}$ ]] || fail_usage "$1 must be a whole number of at least 1, not '$2'"
+}
+if [ $# -lt 1 ] || [ $# -gt 3 ]; then fail_usage "takes 1 to 3 arguments, not $#"; fi
+target=$1
 seconds=${2:-60}
 jobs=${3:-$(nproc 2>/dev/null || echo 1)}
+whole SECONDS "$seconds"
+whole JOBS "$jobs"
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 

@@ -1,9 +1,10 @@
 //! The echo server's and client's shared parts: the flags (`flags.rs`: the builder's own names
-//! for the framing) and the server loop. `examples/echo_server.rs` and `examples/echo_client.rs`
-//! are thin `main`s over this file, and `tests/echo_loopback.rs` and `tests/echo_server.rs` run
-//! the same server in-process to watch its events.
+//! for the framing), the events it logs (`events.rs`), the byte budget of its large frames
+//! (`budget.rs`), and the server loop (here). `examples/echo_server.rs` and
+//! `examples/echo_client.rs` are thin `main`s over these files, and `tests/sockets` runs the same
+//! server in-process to watch its events.
 //!
-//! # Model: a thread per connection, bounded
+//! # Model: a thread per connection, bounded in time and memory
 //!
 //! One thread per connection, as the socket tutorial has it: the server needs nothing but `std`
 //! and lenframe's default features, a thread blocked in `read` costs no CPU, and a client that
@@ -11,34 +12,42 @@
 //! for hostile clients is the bounds around it:
 //!
 //! - at most `--max-connections` (default 1024) at once: one more is closed at once, with a log
-//!   line, and the server goes on;
-//! - a thread the OS refuses is a refused connection (a log line), never a panic;
-//! - a connection that moves no byte in either direction for `--idle-timeout` (default 60 s) is
-//!   closed, and the log says how it stalled: silent, inside a header, inside a frame, or not
-//!   reading its echoes (every read and write has that timeout, so a peer that does not read
-//!   cannot block its thread for ever);
+//!   line, and the server goes on; a thread the OS refuses is a refused connection;
+//! - time, as Apache's `mod_reqtimeout` bounds a request: a header must be whole within
+//!   `--header-timeout` (default 20 s) of its first byte, and a frame within `--frame-timeout`
+//!   (default 20 s) of its first byte, one more second for every `--min-rate` bytes (default
+//!   500) that arrive; echoes must be read at the same rate; and a connection that moves no
+//!   byte at all for `--idle-timeout` (default 60 s) is closed. So a client that sends a byte
+//!   every second cannot hold a connection slot for ever. The log says how a connection
+//!   stalled: silent, inside a header, too slow for its frame, not reading its echoes. (Echo
+//!   bytes the kernel's socket buffers take count as read: a few MiB of them extend an echo's
+//!   deadline at the minimum rate by hours; the idle timeout still closes a client that reads
+//!   nothing at all);
+//! - memory: a frame over [`LARGE_FRAME`] bytes holds twice its length (its bytes, then its
+//!   echo) of a budget shared by every connection, `--max-buffered` (default 256 MiB). A frame
+//!   that does not fit waits for room, for at most the header timeout, and is refused with a
+//!   log line after that: the frames before it are echoed, then the connection is closed. So
+//!   clients that send large frames and read their echoes slowly hold at most the budget;
+//! - memory given back: once a connection is idle, buffers a large frame grew are dropped. For
+//!   the process to return them to the OS, the allocator must not keep them: glibc's malloc
+//!   raises its mmap threshold each time it frees a large mapped block (up to 32 MiB), after
+//!   which smaller large buffers come from its per-thread arenas and stay there. The server
+//!   fixes the threshold at 128 KiB: `examples/echo_server.rs` runs itself again once with
+//!   `GLIBC_TUNABLES` set, so that every large buffer is mapped when made and unmapped when
+//!   dropped. Other allocators ignore the variable;
 //! - a connection closed for a bad header or an error first gets every echo of the frames before
 //!   it: the server shuts its side down and drains what the client still sends (at most
 //!   [`LINGER_BYTES`] for at most [`LINGER`]), so the kernel does not answer unread bytes with a
 //!   reset that drops the echoes still queued;
-//! - buffers grown by a large frame go back to nothing once the connection is idle again;
-//! - logging never panics: a log line that cannot be written (stderr a closed pipe) is dropped;
+//! - logging never panics (a line that cannot be written is dropped), and an `accept` that keeps
+//!   failing (no file descriptor left) is logged at most once a second, with a count;
 //! - the listen backlog is [`BACKLOG`], not std's 128: with 128, a burst of connects overflows the
 //!   accept queue while the accepting thread waits for a core, and each dropped SYN costs its
-//!   client the kernel's 1 s retransmission delay (measured: 10 000 sequential connects took 18 s
-//!   with 128, each stall exactly 1 s).
+//!   client the kernel's 1 s retransmission delay.
 //!
-//! What one connection pins at most: its thread's stack ([`STACK_SIZE`], of which an idle
-//! thread touches a few KiB), its read buffer (4 KiB idle, up to [`READ_SIZE`] while data
-//! streams in), and the bytes of one frame being received and one batch of echoes being sent,
-//! each at most the codec's longest wire frame (8 MiB by default, `--max-frame-length` lowers
-//! it): memory follows what arrived, and a frame's worth only for as long as it takes to echo.
-//! Measured (`cargo test --release --test echo_server -- --ignored --nocapture`): 10 000 idle
-//! connections held while 64 clients each got 1000 frames (1 B to 4 KiB) echoed intact; the
-//! server's RSS was 135 MiB with the 10 000 idle (about 14 KiB each) and 147 MiB at most while
-//! the 64 echoed; the 10 000 connects took 1.6 s (57 s with std's 128-long backlog).
+//! `benches/scripts/echo_limits.py` measures each bound against the binary; the figures are in
+//! `examples/README.md`.
 
-use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -49,10 +58,17 @@ use std::time::{Duration, Instant};
 use bytes::BytesMut;
 use lenframe::{Codec, DecodeError};
 
-// The flags, in a file of their own (the path is relative to this file's folder, however this
-// file is included). A glob: each program that includes this file uses some of them.
+// The flags, the events and the budget, in files of their own (paths relative to this file's
+// folder, however this file is included). Globs: each program that includes this file uses
+// some of them.
+#[path = "budget.rs"]
+mod budget;
+#[path = "events.rs"]
+mod events;
 #[path = "flags.rs"]
 mod flags;
+pub use budget::*;
+pub use events::*;
 pub use flags::*;
 
 /// Most bytes one `read` asks for: frames arriving together are decoded, and their echoes
@@ -78,6 +94,9 @@ pub const LINGER_BYTES: usize = 4 * 1024 * 1024;
 /// Longest the server drains a client after closing its connection.
 pub const LINGER: Duration = Duration::from_secs(2);
 
+/// How often a frame waiting for room in the budget looks again.
+const BUDGET_POLL: Duration = Duration::from_millis(20);
+
 /// The server's bounds (see the module documentation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -85,6 +104,15 @@ pub struct Limits {
     pub max_connections: usize,
     /// Longest a connection may move no byte in either direction.
     pub idle_timeout: Duration,
+    /// Longest a header may take to arrive whole, from its first byte.
+    pub header_timeout: Duration,
+    /// Longest a frame may take to arrive whole, from its first byte, before the minimum rate
+    /// adds to it; and its echo to be read.
+    pub frame_timeout: Duration,
+    /// Bytes a second that extend the frame timeout by one second each.
+    pub min_rate: u64,
+    /// Most bytes the large frames of all connections may hold.
+    pub max_buffered: usize,
 }
 
 impl Default for Limits {
@@ -92,130 +120,20 @@ impl Default for Limits {
         Limits {
             max_connections: 1024,
             idle_timeout: Duration::from_secs(60),
+            header_timeout: Duration::from_secs(20),
+            frame_timeout: Duration::from_secs(20),
+            min_rate: 500,
+            max_buffered: 256 * 1024 * 1024,
         }
     }
 }
 
-/// What happened to a connection: the server logs one line per event.
-#[derive(Debug)]
-pub enum Event {
-    /// A client connected.
-    Connected { peer: SocketAddr },
-    /// A connection was closed at once: over the connection limit, or no thread for it.
-    Refused { peer: SocketAddr, reason: String },
-    /// The client closed the connection between frames; every frame was echoed.
-    ClosedCleanly { peer: SocketAddr, frames: u64 },
-    /// The client closed the connection inside a header or a frame
-    /// ([`DecodeError::TruncatedHeader`] or [`DecodeError::TruncatedFrame`], with the bytes
-    /// buffered and expected). The frames before it were echoed.
-    ClosedMidFrame {
-        peer: SocketAddr,
-        frames: u64,
-        error: DecodeError,
-    },
-    /// The client broke the framing (a header over the limit, say): the server closed the
-    /// connection after echoing the frames before it.
-    Rejected {
-        peer: SocketAddr,
-        frames: u64,
-        error: DecodeError,
-    },
-    /// The connection moved no byte for the idle timeout; `stalled` says where it stood.
-    TimedOut {
-        peer: SocketAddr,
-        frames: u64,
-        stalled: Stalled,
-    },
-    /// Reading or writing failed (the client reset the connection, say); `buffered` bytes of an
-    /// unfinished frame were dropped with it.
-    Failed {
-        peer: SocketAddr,
-        frames: u64,
-        buffered: usize,
-        error: io::Error,
-    },
-    /// An idle connection gave back buffers a large frame had grown.
-    BuffersReleased { peer: SocketAddr, bytes: usize },
-    /// `accept` failed (out of file descriptors, say); the server goes on.
-    AcceptFailed { error: io::Error },
-}
-
-/// Where a connection stood when it timed out.
-#[derive(Debug)]
-pub enum Stalled {
-    /// Nothing sent since its last frame.
-    Silent,
-    /// Part of a header or a frame sent, the rest never: what the stream would end with.
-    MidFrame(DecodeError),
-    /// The client does not read its echoes: the server could not write for the timeout.
-    NotReading { pending: usize },
-}
-
-impl fmt::Display for Stalled {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Stalled::Silent => write!(f, "silent"),
-            Stalled::MidFrame(DecodeError::TruncatedHeader { buffered, needed }) => write!(
-                f,
-                "stalled inside a header ({buffered} bytes buffered, at least {needed} needed)"
-            ),
-            Stalled::MidFrame(DecodeError::TruncatedFrame { buffered, expected }) => write!(
-                f,
-                "stalled inside a frame ({buffered} bytes buffered of {expected} expected)"
-            ),
-            Stalled::MidFrame(error) => write!(f, "stalled mid-frame ({error})"),
-            Stalled::NotReading { pending } => {
-                write!(f, "not reading its echoes ({pending} bytes unsent)")
-            }
-        }
+impl Limits {
+    /// How long `bytes` may take beyond the frame timeout, at the minimum rate.
+    fn allowance(&self, bytes: usize) -> Duration {
+        let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
+        Duration::from_millis(bytes.saturating_mul(1000) / self.min_rate.max(1))
     }
-}
-
-impl fmt::Display for Event {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Event::Connected { peer } => write!(f, "{peer}: connected"),
-            Event::Refused { peer, reason } => write!(f, "{peer}: refused: {reason}"),
-            Event::ClosedCleanly { peer, frames } => {
-                write!(f, "{peer}: closed cleanly after {frames} frames")
-            }
-            Event::ClosedMidFrame {
-                peer,
-                frames,
-                error,
-            } => write!(f, "{peer}: closed mid-frame after {frames} frames: {error}"),
-            Event::Rejected {
-                peer,
-                frames,
-                error,
-            } => write!(f, "{peer}: rejected after {frames} frames: {error}"),
-            Event::TimedOut {
-                peer,
-                frames,
-                stalled,
-            } => write!(f, "{peer}: timed out after {frames} frames, {stalled}"),
-            Event::Failed {
-                peer,
-                frames,
-                buffered,
-                error,
-            } => write!(
-                f,
-                "{peer}: failed after {frames} frames, {buffered} bytes of an unfinished frame \
-                 dropped: {error}"
-            ),
-            Event::BuffersReleased { peer, bytes } => {
-                write!(f, "{peer}: idle again, {bytes} bytes of buffers released")
-            }
-            Event::AcceptFailed { error } => write!(f, "accept failed: {error}"),
-        }
-    }
-}
-
-/// Logs an event on stderr; a line that cannot be written (stderr closed) is dropped, never a
-/// panic (`eprintln!` would panic).
-pub fn log_to_stderr(event: Event) {
-    let _ = writeln!(io::stderr().lock(), "{event}");
 }
 
 /// Starts a connection's thread: `Err` when the OS refuses one.
@@ -272,6 +190,8 @@ where
     L: Fn(Event) + Clone + Send + 'static,
 {
     let active = Arc::new(AtomicUsize::new(0));
+    let budget = Arc::new(Budget::new(limits.max_buffered));
+    let mut repeats = Repeats::default();
     loop {
         match listener.accept() {
             Ok((stream, peer)) => {
@@ -284,11 +204,16 @@ where
                     continue;
                 }
                 active.fetch_add(1, Ordering::AcqRel);
-                let (codec, log_in_thread, active_in_thread) =
-                    (codec.clone(), log.clone(), Arc::clone(&active));
+                let (codec, log_in_thread, active_in_thread, budget) = (
+                    codec.clone(),
+                    log.clone(),
+                    Arc::clone(&active),
+                    Arc::clone(&budget),
+                );
                 let started = spawn(Box::new(move || {
                     log_in_thread(Event::Connected { peer });
-                    let ended = Connection::new(stream, peer, codec, limits).serve(&log_in_thread);
+                    let connection = Connection::new(stream, peer, codec, limits, budget);
+                    let ended = connection.serve(&log_in_thread);
                     // The slot is free (the stream closed) before the log says so.
                     active_in_thread.fetch_sub(1, Ordering::AcqRel);
                     log_in_thread(ended);
@@ -303,7 +228,9 @@ where
                 }
             }
             Err(error) => {
-                log(Event::AcceptFailed { error });
+                if let Some(event) = repeats.accept_failed(error, Instant::now()) {
+                    log(event);
+                }
                 // Out of descriptors or memory: back off rather than spin on the same error.
                 thread::sleep(Duration::from_millis(10));
             }
@@ -316,19 +243,28 @@ struct Connection {
     stream: TcpStream,
     peer: SocketAddr,
     codec: Codec,
+    /// The codec as it was before any byte: reads the header of the frame being received.
+    idle_codec: Codec,
     limits: Limits,
+    budget: Arc<Budget>,
     rx: BytesMut,
     tx: BytesMut,
     scratch: Vec<u8>,
     frames: u64,
+    /// When the first byte of the frame being received arrived.
+    frame_began: Option<Instant>,
+    /// Bytes of the budget this connection holds.
+    taken: usize,
+    /// The most the buffers held since they were last given back. (Their capacities now do
+    /// not say: a frame split off the read buffer takes its share of the allocation with it,
+    /// and the buffer keeps the whole allocation alive.)
+    grown: usize,
 }
 
-/// How the echo loop ended, before the connection is closed.
-enum End {
-    /// The event to log, and whether to drain the client before closing (an error or a bad
-    /// header: the client may still be sending, and its unread bytes would reset the echoes).
-    Log(Event, bool),
-}
+/// How the echo loop ended, before the connection is closed: the event to log, and whether to
+/// drain the client before closing (it may still be sending, and its unread bytes would reset
+/// the echoes).
+struct End(Event, bool);
 
 fn timed_out(e: &io::Error) -> bool {
     matches!(
@@ -338,33 +274,34 @@ fn timed_out(e: &io::Error) -> bool {
 }
 
 impl Connection {
-    fn new(stream: TcpStream, peer: SocketAddr, codec: Codec, limits: Limits) -> Connection {
+    fn new(
+        stream: TcpStream,
+        peer: SocketAddr,
+        codec: Codec,
+        limits: Limits,
+        budget: Arc<Budget>,
+    ) -> Connection {
         Connection {
             stream,
             peer,
+            idle_codec: codec.clone(),
             codec,
             limits,
+            budget,
             rx: BytesMut::new(),
             tx: BytesMut::new(),
             scratch: vec![0; IDLE_READ_SIZE],
             frames: 0,
+            frame_began: None,
+            taken: 0,
+            grown: 0,
         }
     }
 
     /// Echoes until the connection ends; closes it (draining the client first where that saves
     /// echoes); returns how it ended.
     fn serve(mut self, log: &dyn Fn(Event)) -> Event {
-        let timeouts = self
-            .stream
-            .set_read_timeout(Some(self.limits.idle_timeout))
-            .and_then(|()| {
-                self.stream
-                    .set_write_timeout(Some(self.limits.idle_timeout))
-            });
-        if let Err(error) = timeouts {
-            return self.failed(error);
-        }
-        let End::Log(event, drain) = self.echo(log);
+        let End(event, drain) = self.echo(log);
         let _ = self.stream.shutdown(Shutdown::Write);
         if drain {
             self.drain();
@@ -372,21 +309,78 @@ impl Connection {
         event
     }
 
-    fn failed(&self, error: io::Error) -> Event {
-        Event::Failed {
-            peer: self.peer,
-            frames: self.frames,
-            buffered: self.rx.len(),
-            error,
+    fn failed(&self, error: io::Error) -> End {
+        End(
+            Event::Failed {
+                peer: self.peer,
+                frames: self.frames,
+                buffered: self.rx.len(),
+                error,
+            },
+            true,
+        )
+    }
+
+    fn timed_out(&self, stalled: Stalled) -> End {
+        End(
+            Event::TimedOut {
+                peer: self.peer,
+                frames: self.frames,
+                stalled,
+            },
+            false,
+        )
+    }
+
+    /// The frame being received, as the stream would end now: `TruncatedHeader` inside its
+    /// header, `TruncatedFrame` (with its length on the wire) inside its body; `None` between
+    /// frames. Read on a copy of the idle codec: nothing of the connection's state moves.
+    fn pending_frame(&self) -> Option<DecodeError> {
+        let mut codec = self.idle_codec.clone();
+        let mut frames = codec.frames(&self.rx);
+        while let Some(Ok(_)) = frames.next() {}
+        frames.finish().err()
+    }
+
+    /// When the next read must have returned, and what the connection is waiting on then.
+    fn read_deadline(&self, now: Instant) -> (Instant, Option<Stalled>) {
+        let idle = now + self.limits.idle_timeout;
+        let Some(began) = self.frame_began else {
+            return (idle, None);
+        };
+        let after = now.duration_since(began);
+        let (deadline, stalled) = match self.pending_frame() {
+            Some(DecodeError::TruncatedFrame { buffered, expected }) => {
+                let buffered = usize::try_from(buffered).unwrap_or(usize::MAX);
+                (
+                    began + self.limits.frame_timeout + self.limits.allowance(buffered),
+                    Stalled::FrameTooSlow {
+                        buffered,
+                        expected: usize::try_from(expected).unwrap_or(usize::MAX),
+                        after,
+                    },
+                )
+            }
+            _ => (
+                began + self.limits.header_timeout,
+                Stalled::HeaderTooSlow {
+                    buffered: self.rx.len(),
+                    after,
+                },
+            ),
+        };
+        if deadline < idle {
+            (deadline, Some(stalled))
+        } else {
+            (idle, None)
         }
     }
 
-    /// Where the connection stands, for a timeout: what the stream would end with now.
-    fn stalled(&self) -> Stalled {
-        // Each read is decoded whole: what is left is part of a frame, or nothing.
-        match self.codec.clone().decode_eof(&mut self.rx.clone()) {
-            Err(error) => Stalled::MidFrame(error),
-            Ok(_) => Stalled::Silent,
+    /// Where the connection stands when it has been silent: what the stream would end with now.
+    fn silent(&self) -> Stalled {
+        match self.pending_frame() {
+            Some(error) => Stalled::MidFrame(error),
+            None => Stalled::Silent,
         }
     }
 
@@ -395,23 +389,33 @@ impl Connection {
     /// and no echo waits in a buffer while the server blocks in `read`.
     fn echo(&mut self, log: &dyn Fn(Event)) -> End {
         loop {
+            let now = Instant::now();
+            let (deadline, stalled) = self.read_deadline(now);
+            let Some(left) = deadline
+                .checked_duration_since(now)
+                .filter(|d| !d.is_zero())
+            else {
+                let stalled = stalled.unwrap_or_else(|| self.silent());
+                return self.timed_out(stalled);
+            };
+            if let Err(error) = self.stream.set_read_timeout(Some(left)) {
+                return self.failed(error);
+            }
             let n = match self.stream.read(&mut self.scratch) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if timed_out(&e) => {
-                    let stalled = self.stalled();
-                    return End::Log(
-                        Event::TimedOut {
-                            peer: self.peer,
-                            frames: self.frames,
-                            stalled,
-                        },
-                        false,
-                    );
+                    let (_, stalled) = self.read_deadline(Instant::now());
+                    let stalled = stalled.unwrap_or_else(|| self.silent());
+                    return self.timed_out(stalled);
                 }
-                Err(e) => return End::Log(self.failed(e), true),
+                Err(e) => return self.failed(e),
             };
+            if self.rx.is_empty() && n > 0 {
+                self.frame_began = Some(Instant::now());
+            }
             self.rx.extend_from_slice(&self.scratch[..n]);
+            self.note_growth();
             // A read that filled the buffer: more is coming, read more at once next time.
             if n == self.scratch.len() && self.scratch.len() < READ_SIZE {
                 self.scratch = vec![0; (2 * self.scratch.len()).min(READ_SIZE)];
@@ -419,21 +423,14 @@ impl Connection {
             let at_eof = n == 0;
             let end = self.decode_all(at_eof);
             // Echo what was whole before ending, whatever ended it.
-            if let Err(e) = self.write_echoes() {
-                if timed_out(&e) {
-                    let pending = self.tx.len();
-                    return End::Log(
-                        Event::TimedOut {
-                            peer: self.peer,
-                            frames: self.frames,
-                            stalled: Stalled::NotReading { pending },
-                        },
-                        false,
-                    );
-                }
-                return End::Log(self.failed(e), true);
+            self.note_growth();
+            if let Err(end) = self.write_echoes() {
+                return end;
             }
             if let Some(end) = end {
+                return end;
+            }
+            if let Err(end) = self.admit_pending_frame() {
                 return end;
             }
             self.release_if_idle(log);
@@ -451,14 +448,16 @@ impl Connection {
             match decoded {
                 Ok(Some(frame)) => {
                     self.frames += 1;
+                    // The next frame began in the read that finished this one, if any of it.
+                    self.frame_began = (!self.rx.is_empty()).then(Instant::now);
                     // The frame came through this codec, so it is within its limit and
                     // encodes; an error here would be a bug in the codec.
                     if let Err(e) = self.codec.encode(&frame, &mut self.tx) {
-                        return Some(End::Log(self.failed(e.into()), true));
+                        return Some(self.failed(e.into()));
                     }
                 }
                 Ok(None) if at_eof => {
-                    return Some(End::Log(
+                    return Some(End(
                         Event::ClosedCleanly {
                             peer: self.peer,
                             frames: self.frames,
@@ -471,7 +470,7 @@ impl Connection {
                     let (peer, frames) = (self.peer, self.frames);
                     return Some(match error {
                         DecodeError::TruncatedHeader { .. }
-                        | DecodeError::TruncatedFrame { .. } => End::Log(
+                        | DecodeError::TruncatedFrame { .. } => End(
                             Event::ClosedMidFrame {
                                 peer,
                                 frames,
@@ -479,7 +478,7 @@ impl Connection {
                             },
                             false,
                         ),
-                        _ => End::Log(
+                        _ => End(
                             Event::Rejected {
                                 peer,
                                 frames,
@@ -493,31 +492,110 @@ impl Connection {
         }
     }
 
-    /// Writes the pending echoes; on error, what was not written stays in `tx`.
-    fn write_echoes(&mut self) -> io::Result<()> {
+    /// Writes the pending echoes, at the minimum rate at least: the client must take them
+    /// within the frame timeout and what the minimum rate adds for what it took.
+    fn write_echoes(&mut self) -> Result<(), End> {
+        let began = Instant::now();
+        let mut written = 0;
         while !self.tx.is_empty() {
+            let now = Instant::now();
+            let deadline = (began + self.limits.frame_timeout + self.limits.allowance(written))
+                .min(now + self.limits.idle_timeout);
+            let Some(left) = deadline
+                .checked_duration_since(now)
+                .filter(|d| !d.is_zero())
+            else {
+                return Err(self.not_reading(began));
+            };
+            if let Err(error) = self.stream.set_write_timeout(Some(left)) {
+                return Err(self.failed(error));
+            }
             match self.stream.write(&self.tx) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(0) => return Err(self.failed(io::ErrorKind::WriteZero.into())),
                 Ok(n) => {
                     let _ = self.tx.split_to(n);
+                    written += n;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+                Err(e) if timed_out(&e) => return Err(self.not_reading(began)),
+                Err(e) => return Err(self.failed(e)),
             }
         }
         Ok(())
     }
 
-    /// Between frames with nothing pending, gives back buffers a large frame grew.
+    fn not_reading(&self, began: Instant) -> End {
+        self.timed_out(Stalled::NotReading {
+            pending: self.tx.len(),
+            after: began.elapsed(),
+        })
+    }
+
+    /// A large frame being received holds twice its length of the budget (its bytes, then its
+    /// echo) before more of it is read; while the budget has no room, it waits, for at most the
+    /// header timeout, then is refused.
+    fn admit_pending_frame(&mut self) -> Result<(), End> {
+        let Some(DecodeError::TruncatedFrame { expected, .. }) = self.pending_frame() else {
+            return Ok(());
+        };
+        let frame = usize::try_from(expected).unwrap_or(usize::MAX);
+        let needed = frame.saturating_mul(2);
+        if frame <= LARGE_FRAME || self.taken >= needed {
+            return Ok(());
+        }
+        let more = needed - self.taken;
+        let waited_since = Instant::now();
+        loop {
+            match self.budget.take(more) {
+                Ok(()) => {
+                    self.taken += more;
+                    // Room for the whole frame at once: grown by doubling, the buffer could
+                    // end up twice the frame, past what the budget counts.
+                    self.rx.reserve(frame.saturating_sub(self.rx.len()));
+                    self.note_growth();
+                    return Ok(());
+                }
+                Err(held) if waited_since.elapsed() >= self.limits.header_timeout => {
+                    let event = Event::OverBudget {
+                        peer: self.peer,
+                        frames: self.frames,
+                        frame,
+                        held,
+                        budget: self.budget.max(),
+                    };
+                    return Err(End(event, true));
+                }
+                Err(_) => {
+                    // Not reading meanwhile: the client's bytes wait in the kernel, and the
+                    // frame's time does not run (it is the server's doing).
+                    thread::sleep(BUDGET_POLL);
+                    if let Some(began) = &mut self.frame_began {
+                        *began += BUDGET_POLL;
+                    }
+                }
+            }
+        }
+    }
+
+    fn note_growth(&mut self) {
+        self.grown = self.grown.max(self.rx.capacity() + self.tx.capacity());
+    }
+
+    /// Between frames with nothing pending, gives back buffers a large frame grew, and the
+    /// budget it held.
     fn release_if_idle(&mut self, log: &dyn Fn(Event)) {
         if !self.rx.is_empty() || !self.tx.is_empty() {
             return;
         }
-        let held = self.rx.capacity() + self.tx.capacity();
-        if held <= KEEP_WHEN_IDLE {
+        if self.taken > 0 {
+            self.budget.give(self.taken);
+            self.taken = 0;
+        }
+        if self.grown <= KEEP_WHEN_IDLE {
             return;
         }
-        let held = held + self.scratch.len();
+        let held = self.grown + self.scratch.len();
+        self.grown = 0;
         self.rx = BytesMut::new();
         self.tx = BytesMut::new();
         self.scratch = vec![0; IDLE_READ_SIZE];
@@ -546,6 +624,15 @@ impl Connection {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return,
             }
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        // However the connection ended, the budget it held is free again.
+        if self.taken > 0 {
+            self.budget.give(self.taken);
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The echo programs' flags: the address, the framing (named as the builder's own methods) and,
 //! for the server, its limits. Part of `support/echo.rs`, which re-exports what is here.
+//! Numeric flags take whole numbers of at least 1 (0 would turn a limit off, or mean nothing).
 
 use std::fmt;
 use std::time::Duration;
@@ -29,8 +30,10 @@ pub enum UsageError {
     Unknown(String),
     /// A flag that needs a value came last.
     MissingValue(&'static str),
-    /// A numeric flag's value is not a number (or zero where that means nothing).
+    /// A numeric flag's value is not a whole number.
     NotANumber { flag: &'static str, value: String },
+    /// A limit's flag is 0, which would turn the limit off or mean nothing.
+    Zero(&'static str),
     /// The address flag is missing.
     MissingAddress(&'static str),
     /// The flags describe a layout the builder rejects.
@@ -44,8 +47,9 @@ impl fmt::Display for UsageError {
             UsageError::Unknown(flag) => write!(f, "unknown flag {flag:?}"),
             UsageError::MissingValue(flag) => write!(f, "{flag} needs a value"),
             UsageError::NotANumber { flag, value } => {
-                write!(f, "{flag} takes a number, not {value:?}")
+                write!(f, "{flag} takes a whole number, not {value:?}")
             }
+            UsageError::Zero(flag) => write!(f, "{flag} takes a number of at least 1, not 0"),
             UsageError::MissingAddress(flag) => write!(f, "{flag} ADDRESS is required"),
             UsageError::Config(e) => write!(f, "invalid framing: {e}"),
         }
@@ -59,7 +63,9 @@ pub const FRAMING_FLAGS: &str = "[--length-field-length N] [--little-endian | --
                                  [--varint] [--max-frame-length N]";
 
 /// The server's own flags, for its usage message.
-pub const SERVER_FLAGS: &str = "[--max-connections N] [--idle-timeout SECS]";
+pub const SERVER_FLAGS: &str = "[--max-connections N] [--idle-timeout SECS] \
+                                [--header-timeout SECS] [--frame-timeout SECS] \
+                                [--min-rate BYTES_PER_SEC] [--max-buffered BYTES]";
 
 /// What the framing flags mean, for `--help`.
 pub const FRAMING_HELP: &str = "\
@@ -78,7 +84,16 @@ Limits:
   --max-connections N      most connections served at once (default 1024); one more is
                            closed at once
   --idle-timeout SECS      close a connection that moves no byte either way for this long
-                           (default 60)";
+                           (default 60)
+  --header-timeout SECS    a header must be whole this long after its first byte (default 20)
+  --frame-timeout SECS     a frame must be whole this long after its first byte, one second
+                           more for every --min-rate bytes that arrive; so must its echo be
+                           read (default 20)
+  --min-rate BYTES_PER_SEC the slowest a frame may arrive, or its echo be read, once the frame
+                           timeout is past (default 500)
+  --max-buffered BYTES     most bytes the frames over 64 KiB of all connections may hold,
+                           twice each frame's length; a frame that does not fit waits for the
+                           header timeout, then is refused (default 268435456)";
 
 /// Parses `--ADDR_FLAG ADDRESS`, the framing flags (named as the builder's methods) and, for the
 /// server (`--listen`), its limits.
@@ -93,9 +108,16 @@ pub fn parse_args(
     }
     fn positive(flag: &'static str, value: String) -> Result<usize, UsageError> {
         match number(flag, value.clone())? {
-            0 => Err(UsageError::NotANumber { flag, value }),
+            0 => Err(UsageError::Zero(flag)),
             n => Ok(n),
         }
+    }
+    fn seconds(
+        flag: &'static str,
+        value: &mut impl FnMut(&'static str) -> Result<String, UsageError>,
+    ) -> Result<Duration, UsageError> {
+        let secs = positive(flag, value(flag)?)?;
+        Ok(Duration::from_secs(u64::try_from(secs).unwrap_or(u64::MAX)))
     }
     let server = addr_flag == "--listen";
     let mut args = args.into_iter();
@@ -126,9 +148,26 @@ pub fn parse_args(
                 builder
             }
             "--idle-timeout" if server => {
-                let flag = "--idle-timeout";
-                let secs = positive(flag, value(flag)?)?;
-                limits.idle_timeout = Duration::from_secs(u64::try_from(secs).unwrap_or(u64::MAX));
+                limits.idle_timeout = seconds("--idle-timeout", &mut value)?;
+                builder
+            }
+            "--header-timeout" if server => {
+                limits.header_timeout = seconds("--header-timeout", &mut value)?;
+                builder
+            }
+            "--frame-timeout" if server => {
+                limits.frame_timeout = seconds("--frame-timeout", &mut value)?;
+                builder
+            }
+            "--min-rate" if server => {
+                let flag = "--min-rate";
+                let rate = positive(flag, value(flag)?)?;
+                limits.min_rate = u64::try_from(rate).unwrap_or(u64::MAX);
+                builder
+            }
+            "--max-buffered" if server => {
+                let flag = "--max-buffered";
+                limits.max_buffered = positive(flag, value(flag)?)?;
                 builder
             }
             "--help" | "-h" => return Err(UsageError::Help),

@@ -1,5 +1,5 @@
 #![no_main]
 //! A measuring stick, not a fuzz target: the work the `roundtrip` target checks, done bare, on the
-//! same inputs (`fuzz/measure.sh` runs the two side by side and prints the ratio).
+//! same inputs (`benches/scripts/measure.sh` runs the two side by side and prints the ratio).
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| lenframe_support::fuzz::bare::roundtrip(data));

@@ -190,3 +190,91 @@ fn echo_server_survives_a_closed_stderr() {
         "the server exited on a closed stderr"
     );
 }
+
+/// The server's resident memory, in KiB, from `/proc` (Linux).
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Memory a burst of large frames took goes back to the OS once they are echoed, while their
+/// clients stay connected: the server's own malloc setting (`examples/echo_server.rs`). Two
+/// bursts, as a server that has been running a while sees them: after a first of 8 MiB frames,
+/// glibc's default keeps the buffers of smaller ones in its arenas. (With
+/// `LENFRAME_ECHO_SERVER_TUNED=1` in its environment the server skips its setting, and this test
+/// fails with some 100 MiB held.)
+#[test]
+#[cfg(target_os = "linux")]
+fn echo_server_gives_back_the_memory_of_a_burst_of_large_frames() {
+    use std::io::Read;
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+
+    const CLIENTS: usize = 8;
+    let mut server = example("echo_server")
+        .args(["--listen", "127.0.0.1:0"])
+        .env_remove("LENFRAME_ECHO_SERVER_TUNED")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(server.stdout.take().unwrap());
+    let server = Killed(server);
+    let pid = server.0.id();
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let addr = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    let Some(before) = rss_kib(pid) else {
+        eprintln!("no /proc/{pid}/status: nothing to measure");
+        return;
+    };
+    let burst = |frame: usize| -> Vec<TcpStream> {
+        let mut wire = bytes::BytesMut::new();
+        lenframe::Codec::new()
+            .encode(&vec![0x5A; frame], &mut wire)
+            .unwrap();
+        let wire = std::sync::Arc::new(wire.freeze());
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|_| {
+                let addr = addr.clone();
+                let wire = std::sync::Arc::clone(&wire);
+                std::thread::spawn(move || {
+                    let mut stream = TcpStream::connect(&addr).unwrap();
+                    stream
+                        .set_read_timeout(Some(Duration::from_secs(30)))
+                        .unwrap();
+                    let mut writer = stream.try_clone().unwrap();
+                    let sent = std::thread::spawn(move || writer.write_all(&wire).unwrap());
+                    let mut echo = vec![0; frame + 4];
+                    stream.read_exact(&mut echo).unwrap();
+                    sent.join().unwrap();
+                    assert!(echo[4..].iter().all(|&b| b == 0x5A));
+                    stream
+                })
+            })
+            .collect();
+        clients.into_iter().map(|c| c.join().unwrap()).collect()
+    };
+    drop(burst(8 << 20));
+    let idle = burst(6 << 20);
+    // The echoes are back; the server gives its buffers back as each connection goes idle.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut after = rss_kib(pid).unwrap();
+    while after > before + 32 * 1024 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        after = rss_kib(pid).unwrap();
+    }
+    println!("echo_server RSS: {before} KiB at start, {after} KiB after the bursts");
+    assert!(
+        after <= before + 32 * 1024,
+        "{after} KiB held after the echoes ({before} KiB at start; {} clients still connected)",
+        idle.len()
+    );
+}

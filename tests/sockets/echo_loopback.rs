@@ -45,7 +45,9 @@ fn ended(event: &Event) -> Option<SocketAddr> {
         | Event::ClosedMidFrame { peer, .. }
         | Event::Rejected { peer, .. }
         | Event::Failed { peer, .. } => Some(*peer),
-        Event::Refused { peer, .. } | Event::TimedOut { peer, .. } => Some(*peer),
+        Event::Refused { peer, .. }
+        | Event::TimedOut { peer, .. }
+        | Event::OverBudget { peer, .. } => Some(*peer),
         Event::Connected { .. } | Event::BuffersReleased { .. } | Event::AcceptFailed { .. } => {
             None
         }
@@ -501,7 +503,7 @@ fn echo_flags_are_the_builders_names() {
         ("--listen", "--listen needs a value"),
         (
             "--listen a --max-frame-length lots",
-            "--max-frame-length takes a number, not \"lots\"",
+            "--max-frame-length takes a whole number, not \"lots\"",
         ),
         ("--little-endian", "--listen ADDRESS is required"),
         (
@@ -525,7 +527,7 @@ fn echo_flags_are_the_builders_names() {
             "--help does not explain {flag}"
         );
     }
-    for flag in usage {
+    for flag in &usage {
         let line = format!("--listen a {flag} 2");
         let parsed = echo::parse_args(args(&line), "--listen");
         match parsed {
@@ -533,5 +535,46 @@ fn echo_flags_are_the_builders_names() {
             // A flag without a value: "2" is left over.
             Err(e) => assert_eq!(e.to_string(), "unknown flag \"2\"", "{flag}"),
         }
+    }
+
+    // The server's limits: each flag sets its field, and --help explains each.
+    let limits = echo::parse_args(
+        args(
+            "--listen a --max-connections 7 --idle-timeout 9 --header-timeout 3 \
+             --frame-timeout 4 --min-rate 100 --max-buffered 1000000",
+        ),
+        "--listen",
+    )
+    .unwrap()
+    .limits;
+    assert_eq!(
+        limits,
+        echo::Limits {
+            max_connections: 7,
+            idle_timeout: Duration::from_secs(9),
+            header_timeout: Duration::from_secs(3),
+            frame_timeout: Duration::from_secs(4),
+            min_rate: 100,
+            max_buffered: 1_000_000,
+        }
+    );
+    let flags: Vec<&str> = echo::SERVER_FLAGS
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .filter(|word| word.starts_with("--"))
+        .collect();
+    assert_eq!(flags.len(), 6, "{flags:?}");
+    for flag in flags {
+        assert!(
+            echo::SERVER_HELP.contains(&format!("  {flag} ")),
+            "--help does not explain {flag}"
+        );
+        let err = echo::parse_args(args(&format!("--listen a {flag} -1")), "--listen")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, format!("{flag} takes a whole number, not \"-1\""));
+        let err = echo::parse_args(args(&format!("--listen a {flag} 0")), "--listen")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, format!("{flag} takes a number of at least 1, not 0"));
     }
 }

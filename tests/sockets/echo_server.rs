@@ -193,10 +193,173 @@ fn a_peer_that_does_not_read_its_echoes_is_timed_out() {
         unreachable!()
     };
     assert!(
-        matches!(stalled, Stalled::NotReading { pending } if pending > 0),
+        matches!(stalled, Stalled::NotReading { pending, .. } if pending > 0),
         "{stalled}"
     );
     sender.join().unwrap();
+}
+
+/// A client that trickles its bytes never goes silent, so the idle timeout never closes it: the
+/// header and frame timeouts do (the slowloris attack, and Apache's `mod_reqtimeout` answer).
+#[test]
+fn clients_that_trickle_bytes_are_closed_by_the_header_and_frame_timeouts() {
+    let (addr, events) = server(Limits {
+        max_connections: 2,
+        idle_timeout: Duration::from_secs(60),
+        header_timeout: Duration::from_secs(1),
+        frame_timeout: Duration::from_secs(1),
+        min_rate: 1000,
+        ..Limits::default()
+    });
+    let mut slow_header = client(addr);
+    let mut slow_frame = client(addr);
+    let peers = [&slow_header, &slow_frame].map(|s| s.local_addr().unwrap());
+    // A whole header announcing 4096 bytes, then the body a byte at a time; and a header a byte
+    // at a time. Each byte comes well within the idle timeout.
+    slow_frame.write_all(&4096u32.to_be_bytes()).unwrap();
+    let trickle = thread::spawn(move || {
+        let deadline = Instant::now() + TIMEOUT;
+        for byte in [0u8, 0, 16].iter().cycle() {
+            if Instant::now() > deadline
+                || slow_header.write_all(&[*byte]).is_err()
+                || slow_frame.write_all(&[1]).is_err()
+            {
+                break;
+            }
+            thread::sleep(Duration::from_millis(600));
+        }
+    });
+    let mut stalled = Vec::new();
+    while stalled.len() < 2 {
+        let Event::TimedOut {
+            peer, stalled: how, ..
+        } = wait_for(&events, |e| matches!(e, Event::TimedOut { .. }))
+        else {
+            unreachable!()
+        };
+        stalled.push((peers.iter().position(|&p| p == peer).unwrap(), how));
+    }
+    stalled.sort_by_key(|(at, _)| *at);
+    assert!(
+        matches!(stalled[0].1, Stalled::HeaderTooSlow { buffered, after }
+            if (1..=2).contains(&buffered) && after >= Duration::from_secs(1)),
+        "{:?}",
+        stalled[0].1
+    );
+    assert!(
+        matches!(stalled[1].1, Stalled::FrameTooSlow { buffered, expected: 4100, after }
+            if buffered < 4100 && after >= Duration::from_secs(1)),
+        "{:?}",
+        stalled[1].1
+    );
+    trickle.join().unwrap();
+    // Both slots are free again: two new clients are served.
+    let (mut a, mut b) = (client(addr), client(addr));
+    round_trip(&mut a, b"a");
+    round_trip(&mut b, b"b");
+}
+
+/// Large frames hold twice their length of a budget all connections share: a frame that does
+/// not fit waits, then is refused after the frames before it are echoed; a frame that fits is
+/// echoed whole, and what it held is free again afterwards.
+#[test]
+fn large_frames_beyond_the_shared_budget_wait_then_are_refused() {
+    const LARGE: usize = 300 * 1024;
+    let (addr, events) = server(Limits {
+        header_timeout: Duration::from_secs(1),
+        max_buffered: 1 << 20,
+        ..Limits::default()
+    });
+    // The first client's frame fits (600 KiB of the 1 MiB budget); it sends half of it, then
+    // holds its slot.
+    let mut holder = client(addr);
+    let holder_wire = frame(&vec![5; LARGE]);
+    holder.write_all(&holder_wire[..LARGE / 2]).unwrap();
+    thread::sleep(Duration::from_millis(200));
+    // The second client's frame does not fit while the first holds its share.
+    let mut refused = client(addr);
+    round_trip(&mut refused, b"before");
+    let refused_peer = refused.local_addr().unwrap();
+    let _ = refused.write_all(&frame(&vec![6; LARGE]));
+    let over = wait_for(&events, |e| matches!(e, Event::OverBudget { .. }));
+    let Event::OverBudget {
+        peer,
+        frames,
+        frame: wire,
+        held,
+        budget,
+    } = over
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        (peer, frames, wire, held, budget),
+        (refused_peer, 1, LARGE + 4, 2 * (LARGE + 4), 1 << 20)
+    );
+    assert!(closed_by_server(&mut refused));
+    // The first frame finishes and comes back whole.
+    holder.write_all(&holder_wire[LARGE / 2..]).unwrap();
+    let mut echo = vec![0; holder_wire.len()];
+    holder.read_exact(&mut echo).unwrap();
+    assert_eq!(echo, holder_wire);
+    // Its share is free again: the same frame from a third client fits.
+    let mut third = client(addr);
+    round_trip(&mut third, &vec![7; LARGE]);
+}
+
+/// The slow readers of the budget's story: clients that send a large frame and never read its
+/// echo hold at most the budget between them, the ones past it are refused, and the ones within
+/// it are timed out for not reading. (The minimum rate is set high here: the bytes the kernel's
+/// buffers take count as read, and at the default rate they would extend the deadline by hours.)
+#[test]
+fn clients_that_do_not_read_large_echoes_hold_at_most_the_budget() {
+    const LARGE: usize = 8 << 20;
+    let (addr, events) = server(Limits {
+        header_timeout: Duration::from_secs(1),
+        frame_timeout: Duration::from_secs(2),
+        min_rate: 1 << 30,
+        max_buffered: 40 << 20,
+        ..Limits::default()
+    });
+    let wire = Arc::new(frame(&vec![3; LARGE]));
+    let clients: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let stream = client(addr);
+            socket2::SockRef::from(&stream)
+                .set_recv_buffer_size(4096)
+                .unwrap();
+            let mut writer = stream.try_clone().unwrap();
+            let wire = Arc::clone(&wire);
+            thread::spawn(move || {
+                let _ = writer.write_all(&wire);
+            });
+            stream
+        })
+        .collect();
+    // Two frames fit (16 MiB each of the 40 MiB); the other two are refused.
+    let mut refused = 0;
+    let mut not_reading = 0;
+    while refused + not_reading < 4 {
+        match wait_for(&events, |e| {
+            matches!(e, Event::OverBudget { .. } | Event::TimedOut { .. })
+        }) {
+            Event::OverBudget { held, budget, .. } => {
+                assert_eq!(held, 2 * 2 * (LARGE + 4));
+                assert_eq!(budget, 40 << 20);
+                refused += 1;
+            }
+            Event::TimedOut { stalled, .. } => {
+                assert!(
+                    matches!(stalled, Stalled::NotReading { pending, .. } if pending > 0),
+                    "{stalled}"
+                );
+                not_reading += 1;
+            }
+            _ => unreachable!(),
+        }
+    }
+    assert_eq!((refused, not_reading), (2, 2));
+    drop(clients);
 }
 
 #[test]

@@ -1,8 +1,7 @@
-//! Each target's work done bare, with no oracle: the measuring sticks of `fuzz/measure.sh`,
-//! which runs a target and its bare twin on the same corpus and reports how much the oracle
-//! costs. A few lines each, on purpose, and on lenframe's public API alone (`Codec`,
-//! `FrameReader`): `fuzz/measure.sh` builds this file into an older revision that has no
-//! bare twins, so that its targets are measured against the same sticks.
+//! Each target's work done bare, with no oracle: the measuring sticks of
+//! `benches/scripts/measure.sh`, which runs a target and its bare twin on the same corpus and
+//! reports how much the oracle costs. A few lines each, on purpose, and on lenframe's public API
+//! alone (`Codec`, `FrameReader`).
 //! (`decode`'s passes, which read the input as the target does, are [`super::passes`].)
 
 use bytes::BytesMut;

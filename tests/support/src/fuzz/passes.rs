@@ -1,6 +1,6 @@
 //! The `decode` target's decoding passes with no check ([`decode`], fuzz binary
-//! `bare_decode_passes`): the floor under the target, which `fuzz/measure.sh` and
-//! `fuzz/instructions.sh` run beside it, so that the target's cost over its bare twin
+//! `bare_decode_passes`): the floor under the target, which `benches/scripts/measure.sh` and
+//! `benches/scripts/instructions.sh` run beside it, so that the target's cost over its bare twin
 //! ([`super::bare::decode`]) splits into the passes' and the checks'.
 
 use bytes::{Bytes, BytesMut};

@@ -4,39 +4,55 @@
 # sanitizer unless SANITIZER says (below); prints execs/s for both and the ratio (the oracle's cost,
 # in bare runs). Round r runs both with libFuzzer's -seed=r, address randomization off
 # (`setarch -R`) and no corpus reload (-reload=0), so that a rerun makes the same choices: a
-# target's rate depends on which inputs its fuzzer grows (the bare twin's swung from 520 000 to
-# 840 000 execs/s over five unseeded runs), and with randomized addresses the same seed still grew
-# different inputs (compared pointers reach libFuzzer's comparison tables). With ROUNDS > 1 (default
-# 1), the pair runs that many times, alternating, seeds 1 to ROUNDS, and the line gives the medians.
-# A target with a `bare_TARGET_passes` (decode: its decoding passes made with no check, the floor
-# under it) has that one run in each round too, and its line splits the ratio: passes over bare,
-# then the target over its passes (the checks' cost).
+# target's rate depends on which inputs its fuzzer grows, and with randomized addresses the same
+# seed still grows different inputs (compared pointers reach libFuzzer's comparison tables). With
+# ROUNDS > 1 (default 1), the pair runs that many times, alternating, seeds 1 to ROUNDS, and the
+# line gives the medians. A target with a `bare_TARGET_passes` (decode: its decoding passes made
+# with no check, the floor under it) has that one run in each round too, and its line splits the
+# ratio: passes over bare, then the target over its passes (the checks' cost).
 #
-# With BEFORE=REV, REV (built from a git worktree) runs too, its target and bare twin in each round
-# after this build's, from the same corpus with the same seeds: a change measured before and after
-# in one run. A change to the codec moves both sides of the ratio: the bare twin is the codec. A
-# revision older than the bare twins gets this build's (src/fuzzing/bare.rs, which uses lenframe's
-# public API only, and fuzz_targets/bare_TARGET.rs, copied into the worktree). Where REV's input
-# formats differ from this build's, BEFORE_CORPUS=own runs REV's pair from REV's committed corpus.
+# With BEFORE=REV, REV (built from a git worktree, removed at the end, failing or not) runs too,
+# its target and bare twin in each round after this build's, from the same corpus with the same
+# seeds: a change measured before and after in one run. REV must have the bare twins. Where REV's
+# input formats differ from this build's, BEFORE_CORPUS=own runs REV's pair from REV's committed
+# corpus.
 #
 # The builds are `-s none` by default. SANITIZER=address measures what `cargo fuzz run` builds
 # (AddressSanitizer); FLAGS adds cargo-fuzz build flags to every build and run, e.g.
-# FLAGS=--no-trace-compares (libFuzzer's comparison tracing off).
+# FLAGS=--no-trace-compares (libFuzzer's comparison tracing off). SECONDS and ROUNDS are whole
+# numbers of at least 1.
 #
-#   bash fuzz/measure.sh [SECONDS] [TARGET...]     (default 20 s; decode roundtrip reader differential)
-#   ROUNDS=3 bash fuzz/measure.sh 20 decode
-#   SANITIZER=address ROUNDS=3 bash fuzz/measure.sh 20 decode
-#   FLAGS=--no-trace-compares ROUNDS=3 bash fuzz/measure.sh 20 decode
-#   BEFORE=2fa138e ROUNDS=5 bash fuzz/measure.sh 20 decode
-#   BEFORE=fb8fd4f BEFORE_CORPUS=own ROUNDS=3 bash fuzz/measure.sh 20
+#   bash benches/scripts/measure.sh [SECONDS] [TARGET...]  (default 20 s; decode roundtrip reader differential)
+#   ROUNDS=3 bash benches/scripts/measure.sh 20 decode
+#   SANITIZER=address ROUNDS=3 bash benches/scripts/measure.sh 20 decode
+#   FLAGS=--no-trace-compares ROUNDS=3 bash benches/scripts/measure.sh 20 decode
+#   BEFORE=HEAD~1 ROUNDS=5 bash benches/scripts/measure.sh 20 decode
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+me=benches/scripts/measure.sh
+fail_usage() {
+  echo "$me: $1" >&2
+  echo "usage: [ROUNDS=N] [BEFORE=REV] $me [SECONDS] [TARGET...]" >&2
+  exit 2
+}
+# NAME VALUE: VALUE is a whole number of at least 1.
+whole() {
+  [[ $2 =~ ^[1-9][0-9]{0,8}$ ]] || fail_usage "$1 must be a whole number of at least 1, not '$2'"
+}
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 seconds=${1:-20}
 shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(decode roundtrip reader differential)
 rounds=${ROUNDS:-1}
+whole SECONDS "$seconds"
+whole ROUNDS "$rounds"
+for target in "${targets[@]}"; do
+  if [ ! -f "fuzz/fuzz_targets/$target.rs" ] || [ ! -f "fuzz/fuzz_targets/bare_$target.rs" ]; then
+    fail_usage "no fuzz target $target with a bare twin (fuzz/fuzz_targets/bare_$target.rs)"
+  fi
+  [ -d "corpus/$target" ] || fail_usage "no corpus/$target"
+done
 # Word splitting on purpose: FLAGS holds cargo-fuzz flags.
 # shellcheck disable=SC2206
 build=(-s "${SANITIZER:-none}" ${FLAGS:-})
@@ -44,14 +60,14 @@ build=(-s "${SANITIZER:-none}" ${FLAGS:-})
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 rm -f fuzz/target/.rustc_info.json
 cargo fuzz build "${build[@]}" >/dev/null
-echo "fuzz/measure.sh: cargo fuzz build ${build[*]}, ${seconds}s per run, $rounds round(s)"
+echo "$me: cargo fuzz build ${build[*]}, ${seconds}s per run, $rounds round(s)"
 
 # Without setarch, or where it may not turn randomization off, the runs still work, less alike.
 same_addresses=()
 if setarch -R true 2>/dev/null; then
   same_addresses=(setarch -R)
 else
-  echo "fuzz/measure.sh: no setarch -R here, addresses stay randomized" >&2
+  echo "$me: no setarch -R here, addresses stay randomized" >&2
 fi
 
 # rate DIR BIN CORPUS SEED: BIN's execs/s, built and run in the checkout DIR, from a scratch copy
@@ -65,7 +81,7 @@ rate() {
   (cd "$dir" && "${same_addresses[@]}" cargo fuzz run "${build[@]}" "$bin" "$scratch" -- \
     -max_total_time="$seconds" -seed="$seed" -reload=0 -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 >"$log" 2>&1) || {
-    echo "fuzz/measure.sh: $bin failed in $dir, see $log" >&2
+    echo "$me: $bin failed in $dir, see $log" >&2
     exit 1
   }
   awk '/^stat::average_exec_per_sec/ {print $2}' "$log"
@@ -73,23 +89,17 @@ rate() {
 
 before=
 if [ -n "${BEFORE:-}" ]; then
+  git rev-parse --verify --quiet "$BEFORE^{commit}" >/dev/null || fail_usage "BEFORE=$BEFORE: no such revision"
   before=$root/fuzz/target/measure-before
   git worktree remove --force "$before" 2>/dev/null || rm -rf "$before"
   git worktree add --detach "$before" "$BEFORE" >/dev/null
+  # However the script ends, the worktree goes.
+  trap 'git worktree remove --force "$before" 2>/dev/null || true' EXIT
   for target in "${targets[@]}"; do
-    [ ! -f "$before/fuzz/fuzz_targets/bare_$target.rs" ] || continue
-    if [ ! -f "$before/src/fuzzing/bare.rs" ]; then
-      [ -f "$before/src/fuzzing/mod.rs" ] || {
-        echo "fuzz/measure.sh: $BEFORE has no src/fuzzing/mod.rs to add the bare twins to" >&2
-        exit 1
-      }
-      cp src/fuzzing/bare.rs "$before/src/fuzzing/bare.rs"
-      printf '\npub mod bare;\n' >>"$before/src/fuzzing/mod.rs"
-    fi
-    cp "fuzz/fuzz_targets/bare_$target.rs" "$before/fuzz/fuzz_targets/"
-    printf '\n[[bin]]\nname = "bare_%s"\npath = "fuzz_targets/bare_%s.rs"\ntest = false\ndoc = false\nbench = false\n' \
-      "$target" "$target" >>"$before/fuzz/Cargo.toml"
-    echo "fuzz/measure.sh: $BEFORE has no bare_$target: this build's copied in"
+    [ -f "$before/fuzz/fuzz_targets/bare_$target.rs" ] || {
+      echo "$me: $BEFORE has no bare_$target to measure against" >&2
+      exit 1
+    }
   done
   (cd "$before" && cargo fuzz build "${build[@]}" >/dev/null)
 fi
@@ -136,4 +146,3 @@ for target in "${targets[@]}"; do
     printf '\n'
   fi
 done
-[ -z "$before" ] || git worktree remove --force "$before"

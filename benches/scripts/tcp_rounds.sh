@@ -1,28 +1,38 @@
 #!/usr/bin/env bash
-# The 64 KiB loopback TCP ratios of README's "write_frame against one write_all per frame", in
-# rounds: criterion's tcp-64KiB `raw-per-frame`, `raw-per-frame-frame-reader` and `lenframe-io`,
+# The 64 KiB loopback TCP ratios of write_frame against one write_all per frame, in rounds: criterion's tcp-64KiB `raw-per-frame`, `raw-per-frame-frame-reader` and `lenframe-io`,
 # run one after the other, ROUNDS times (default 5), and per round
 #   reader half: raw-per-frame / raw-per-frame-frame-reader (FrameReader against a raw reader)
 #   end to end:  raw-per-frame / lenframe-io (write_frame + read_frame against one write_all
 #                per frame)
 # as speed ratios (above 1: faster than the raw side), then each one's median and range.
 #
-#   bash benches/tcp_rounds.sh                     # this build
-#   BEFORE=67565f0 bash benches/tcp_rounds.sh      # and REV, built in a git worktree, in turn
+#   bash benches/scripts/tcp_rounds.sh                 # this build
+#   BEFORE=HEAD~1 bash benches/scripts/tcp_rounds.sh   # and REV, built in a git worktree, in turn
 #
 # REV's worktree, target/tcp-rounds-REV, is kept with its build for the next run; remove it with
 # `git worktree remove target/tcp-rounds-REV`.
 #
 # Loopback TCP on 2 cores is noisy from one run to the next: compare builds only in alternating
-# rounds of one sitting, as BEFORE does, and run nothing else meanwhile.
+# rounds of one sitting, as BEFORE does, and run nothing else meanwhile. ROUNDS is a whole number
+# of at least 1.
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
+me=benches/scripts/tcp_rounds.sh
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 rounds=${ROUNDS:-5}
+[ $# -eq 0 ] || { echo "usage: [ROUNDS=N] [BEFORE=REV] $me" >&2; exit 2; }
+[[ $rounds =~ ^[1-9][0-9]{0,5}$ ]] || {
+  echo "$me: ROUNDS must be a whole number of at least 1, not '$rounds'" >&2
+  exit 2
+}
 filter='tcp-64KiB/(raw-per-frame|raw-per-frame-frame-reader|lenframe-io)/'
 
 builds=("now:$root")
 if [[ -n "${BEFORE:-}" ]]; then
+  git -C "$root" rev-parse --verify --quiet "$BEFORE^{commit}" >/dev/null || {
+    echo "$me: BEFORE=$BEFORE: no such revision" >&2
+    exit 2
+  }
   before="$root/target/tcp-rounds-$BEFORE"
   if [[ ! -d "$before" ]]; then
     git -C "$root" worktree add --detach "$before" "$BEFORE" >/dev/null

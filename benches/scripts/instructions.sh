@@ -10,14 +10,23 @@
 # With BEFORE=REV, REV's `decode` (built from a git worktree of that revision) is counted on the
 # same inputs too: an oracle change measured before and after, on one set of inputs.
 #
-#   bash fuzz/instructions.sh [RUNS]     (default 2000000; needs valgrind)
-#   BEFORE=b0a4d4e bash fuzz/instructions.sh
+# RUNS is a whole number of at least 1; REV's worktree is removed at the end, failing or not.
+#
+#   bash benches/scripts/instructions.sh [RUNS]     (default 2000000; needs valgrind)
+#   BEFORE=HEAD~1 bash benches/scripts/instructions.sh
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+me=benches/scripts/instructions.sh
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
+[ $# -le 1 ] || { echo "usage: [BEFORE=REV] $me [RUNS]" >&2; exit 2; }
 runs=${1:-2000000}
+[[ $runs =~ ^[1-9][0-9]{0,9}$ ]] || {
+  echo "$me: RUNS must be a whole number of at least 1, not '$runs'" >&2
+  echo "usage: [BEFORE=REV] $me [RUNS]" >&2
+  exit 2
+}
 
-command -v valgrind >/dev/null || { echo "fuzz/instructions.sh: needs valgrind" >&2; exit 1; }
+command -v valgrind >/dev/null || { echo "$me: needs valgrind" >&2; exit 1; }
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 cargo fuzz build -s none >/dev/null
 bin=fuzz/target/x86_64-unknown-linux-gnu/release
@@ -29,7 +38,7 @@ same_addresses=()
 if setarch -R true 2>/dev/null; then
   same_addresses=(setarch -R)
 else
-  echo "fuzz/instructions.sh: no setarch -R here, the inputs grown will differ between runs" >&2
+  echo "$me: no setarch -R here, the inputs grown will differ between runs" >&2
 fi
 "${same_addresses[@]}" "$bin/decode" "$scratch/grown" -runs="$runs" -seed=7 -reload=0 \
   >"$scratch/grow.log" 2>&1
@@ -47,14 +56,19 @@ count() {
 
 before=
 if [ -n "${BEFORE:-}" ]; then
+  git rev-parse --verify --quiet "$BEFORE^{commit}" >/dev/null || {
+    echo "$me: BEFORE=$BEFORE: no such revision" >&2
+    exit 2
+  }
   worktree=$root/fuzz/target/instructions-before
   git worktree remove --force "$worktree" 2>/dev/null || rm -rf "$worktree"
   git worktree add --detach "$worktree" "$BEFORE" >/dev/null
+  trap 'git worktree remove --force "$worktree" 2>/dev/null || true' EXIT
   (cd "$worktree" && cargo fuzz build -s none decode >/dev/null)
   before=$worktree/$bin/decode
 fi
 
-echo "inputs: $(ls "$scratch/grown" | wc -l) (grown in $runs runs, -seed=7)"
+echo "inputs: $(find "$scratch/grown" -type f | wc -l) (grown in $runs runs, -seed=7)"
 for target in decode bare_decode bare_decode_passes; do
   printf '%-20s %14s instructions\n' "$target" "$(count "$bin/$target" "$scratch/grown")"
 done
@@ -62,9 +76,8 @@ done
   printf '%-20s %14s instructions\n' "decode at $BEFORE" "$(count "$before" "$scratch/grown")"
 for check in 0 1 2 3; do
   printf 'check %s: %4s inputs, decode %14s, passes %14s' "$check" \
-    "$(ls "$scratch/check$check" | wc -l)" "$(count "$bin/decode" "$scratch/check$check")" \
+    "$(find "$scratch/check$check" -type f | wc -l)" "$(count "$bin/decode" "$scratch/check$check")" \
     "$(count "$bin/bare_decode_passes" "$scratch/check$check")"
   [ -z "$before" ] || printf ', at %s %14s' "$BEFORE" "$(count "$before" "$scratch/check$check")"
   printf ' instructions\n'
 done
-[ -z "$before" ] || git worktree remove --force "$worktree"
