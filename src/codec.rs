@@ -239,9 +239,8 @@ impl Codec {
                 Advance::Frame { skip, end } => {
                     // The whole frame off the buffer, then its header off the frame:
                     // `Bytes::advance` moves a pointer and a length, `BytesMut::advance` also
-                    // its capacity and offset. benches/codec.rs, owned decode, against advance
-                    // then split_to (criterion's --baseline): 10% to 20% faster from 0 B to
-                    // 64 KiB frames, 3% to 16% in 4 KiB reads.
+                    // its capacity and offset, so this order does less than advance then
+                    // split_to (benches/codec.rs, owned decode).
                     let mut frame = src.split_to(end).freeze();
                     frame.advance(skip);
                     return Ok(Some(frame));
@@ -274,9 +273,8 @@ impl Codec {
     /// `Err`: a fatal error; nothing consumed, the state unchanged, so the next step on the same
     /// bytes returns it again. O(1) for fixed fields, O(10) at most for a varint; no allocation.
     // `#[inline]` here, on step_head, parse_head, the header parse and `Frames::next`: together
-    // they let a loop over `frames` compile to one body. Measured (benches/codec.rs, 16-byte
-    // frames borrowed): 6.4 ns a frame without any of them, 6.3 ns with `next` alone, 5.0 ns
-    // with the codec's too, 3.0 ns with all.
+    // they let a loop over `frames` compile to one body; with any of them missing, the loop
+    // calls out per frame (benches/codec.rs, 16-byte frames borrowed).
     #[inline]
     pub(crate) fn step(&mut self, buf: &[u8]) -> Result<Advance, DecodeError> {
         match self.state {

@@ -7,9 +7,8 @@
 //! such buffer: `BytesMut` hands out its filled bytes while it appends, but reading into its
 //! spare capacity needs it zeroed first, every time it is reused, and `Read::read_buf` (reading
 //! into uninitialized memory) is unstable. Zeroing costs as much as the copy from a scratch
-//! buffer that this replaces. README's measurements: over loopback TCP, 64 KiB frames, the
-//! reader went from 0.80x of a raw reader (scratch and copy) to 1.02x (medians of five
-//! alternating rounds, `benches/tcp_rounds.sh`).
+//! buffer that this replaces (`benches/scripts/tcp_rounds.sh` compares the reader with a raw
+//! one over loopback TCP).
 //!
 //! This file holds the crate's only `unsafe` code: [`Storage::slice`] and
 //! [`Storage::slice_mut`], and the `Sync` they make sound. The invariant that makes them sound

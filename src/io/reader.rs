@@ -103,8 +103,8 @@ impl<R: Read> FrameReader<R> {
 
     /// The next frame, borrowed from the reader's buffer until the next call: the borrowed
     /// path, with no `Bytes` and no reference count per frame. For many small frames handled in
-    /// place it costs less than [`FrameReader::read_frame`] (over loopback TCP, 16-byte frames
-    /// took 0.64 of its time: README's measurements). Same frames, errors and end of stream as
+    /// place it costs less than [`FrameReader::read_frame`] (`benches/tcp.rs` compares the two).
+    /// Same frames, errors and end of stream as
     /// `read_frame`; the two can be mixed.
     ///
     /// ```
@@ -159,8 +159,8 @@ impl<R: Read> FrameReader<R> {
     /// Reads once into the block; sets `eof` on a zero-length read.
     fn fill(&mut self) -> io::Result<()> {
         // Reads land in the block, in place: no copy, and the block was zeroed only once, when
-        // allocated (src/io/block.rs says why that needs `unsafe`). Measured against reading
-        // into a scratch buffer and appending to a `BytesMut`: README's measurements.
+        // allocated (src/io/block.rs says why that needs `unsafe`), instead of into a scratch
+        // buffer appended to a `BytesMut`.
         self.view = None; // the reader's own view must not keep the block shared
         if self.start == self.block.filled().len() {
             self.release_large_blocks();

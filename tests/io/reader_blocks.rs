@@ -95,9 +95,9 @@ fn once_frames_are_dropped_the_reader_reads_into_the_same_memory() {
         highest - lowest
     );
     // What the reader allocated: its block once, and one small view per read (the frames'
-    // `Bytes` owner): 64 416 bytes when measured. A reader that took a new block each time its
-    // block filled up, instead of reading into it again, allocated 3.9 MB (planted); one that
-    // copied what arrives into new memory would allocate at least the 2 MB.
+    // `Bytes` owner). A reader that took a new block each time its block filled up, instead of
+    // reading into it again, allocates megabytes (planted); one that copied what arrives into
+    // new memory would allocate at least the 2 MB.
     assert!(
         allocated < wire.len() / 8,
         "{allocated} bytes allocated to read {} bytes",

@@ -2,7 +2,7 @@
 //! corpus, `fuzz/fuzz_targets/*.rs` under libFuzzer.
 
 use bytes::BytesMut;
-use lenframe::testkit::{fallible, Checker, Encode, Subject};
+use lenframe::testkit::{Checker, Encoder};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use tlv::Message;
@@ -16,8 +16,6 @@ pub fn message() -> impl Strategy<Value = Message> {
 }
 
 /// The checker for `decode`: every cut, truncation, liveness.
-pub fn checker(
-    decode: DecodeFn,
-) -> Checker<Message, impl Subject<Message = Message>, impl Encode<Message>> {
-    Checker::new(move || decode, fallible(tlv::encode), message())
+pub fn checker(decode: DecodeFn) -> Checker<Message> {
+    Checker::new(move || decode, Encoder::fallible(tlv::encode), message())
 }
