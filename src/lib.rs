@@ -281,7 +281,7 @@ pub use header::{Endian, Header};
 
 /// README.md's Rust snippets, run as doctests by `cargo test` so that the README cannot drift
 /// from the API. They use the `tokio` and `testkit` features, which the crate's own tests
-/// enable (see the dev-dependency on itself in Cargo.toml).
+/// enable (through the dev-dependency on `tests/support`, which asks for every feature).
 #[cfg(all(doctest, feature = "tokio", feature = "testkit"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
