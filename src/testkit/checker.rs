@@ -14,8 +14,9 @@ use crate::testkit::decoder::{Decoder, RunError};
 use crate::testkit::encoder::Encoder;
 use crate::testkit::engine::{self, AnyStream, Bound, Check};
 use crate::testkit::plan::Plan;
-use crate::testkit::report::Failure;
+use crate::testkit::report::{Failure, Kind};
 use crate::testkit::watch::DEFAULT_BUDGET;
+use crate::testkit::writer::{Writer, WriterCheck};
 
 /// Most messages in one case drawn by [`Checker::new`] (and for `Arbitrary` messages under
 /// proptest).
@@ -100,8 +101,9 @@ pub(crate) struct Options<M> {
     pub(crate) record: Option<PathBuf>,
     pub(crate) budget: Option<Duration>,
     pub(crate) same_error: fn(&RunError, &RunError) -> bool,
-    /// The any-stream check: its messages are the stream's bytes.
-    pub(crate) any_stream: bool,
+    /// Which check: a decoder's, the any-stream check (its messages are the stream's bytes),
+    /// a writer's.
+    pub(crate) kind: Kind,
 }
 
 /// Checks a decoder against an encoder under every generated cut of the stream: see the
@@ -215,7 +217,7 @@ impl<M: fmt::Debug + 'static> Checker<M> {
                 record: None,
                 budget: Some(DEFAULT_BUDGET),
                 same_error: shown_alike,
-                any_stream: false,
+                kind: Kind::Decoder,
             },
         }
     }
@@ -322,7 +324,46 @@ impl Checker<u8> {
         // Bytes are not messages: a run may return up to one item per byte, and nothing is
         // cut short inside a message.
         checker.options.truncation = Truncation::Off;
-        checker.options.any_stream = true;
+        checker.options.kind = Kind::AnyStream;
+        checker
+    }
+}
+
+impl<M: fmt::Debug + 'static> Checker<M> {
+    /// Checks a writer ([`Writer`]): lists of 0 to 8 messages drawn from `message` are written
+    /// by a fresh writer to a peer that takes everything, then to one that takes short writes
+    /// and fails with `Interrupted` and `WouldBlock` as the plan says, each run ending with a
+    /// flush. The second peer must receive exactly the bytes of the first: nothing lost, sent
+    /// twice or reordered, and the flush must end. The same verbs run it as a decoder's check.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use lenframe::testkit::{Checker, Socket, Writer};
+    ///
+    /// // Bug: `write` where `write_all` was meant; a short write loses the rest.
+    /// let writer = Writer::blocking(
+    ///     |socket: Socket| socket,
+    ///     |socket, line: &String| socket.write(line.as_bytes()).map(drop),
+    ///     |socket| socket.flush(),
+    /// );
+    /// let failure = Checker::for_writer(writer, "[a-z]{1,8}").run().unwrap_err();
+    /// assert!(failure.to_string().contains("sent other bytes than to a peer that takes everything"));
+    /// ```
+    pub fn for_writer(
+        writer: Writer<M>,
+        message: impl Strategy<Value = M> + 'static,
+    ) -> Checker<M> {
+        let mut checker = Checker::from_parts(
+            Box::new(WriterCheck::new(writer)),
+            // Not called: the writer's polite run makes the stream.
+            Encoder::from(|_: &M, _: &mut bytes::BytesMut| {}),
+            Messages {
+                strategy: vec(message, 0..=MAX_MESSAGES).boxed(),
+                from_bytes: None,
+            },
+        );
+        checker.options.truncation = Truncation::Off;
+        checker.options.kind = Kind::Writer;
         checker
     }
 }

@@ -61,6 +61,9 @@
 //! | a push parser, `&[u8]` in, messages out | [`push_parser`]`(\|\| f)` |
 //! | a cursor parser, `&mut Cursor<&[u8]>` | [`cursor_parser`]`(\|\| f)` |
 //! | a decoder that reads from a `std::io::Read` | [`reader`]`(\|r\| { let mut d = ..(r); move \|\| d.next() })` |
+//! | an async read loop (feature `tokio`), checked under cancellation too | `async_reader(\|\| async \|socket\| ..)` |
+//! | a `Stream` of messages (feature `tokio`) | `stream(\|socket\| s)` |
+//! | two streams, the second taking over after a message (feature `tokio`) | `handoff(\|socket\| s1, \|m\| switch, \|s1\| s2)` |
 //!
 //! Then, on any of them: [`Decoder::map`] (messages of another type, or borrowed),
 //! [`Decoder::compare_debug`] (messages without `PartialEq`) and [`Decoder::incomplete_when`]
@@ -89,9 +92,13 @@ mod io;
 mod oracle;
 mod plan;
 mod report;
+mod socket;
 mod watch;
+mod writer;
 
 pub use checker::{Checker, Truncation};
+#[cfg(feature = "tokio")]
+pub use decoder::async_read::{async_reader, handoff, stream};
 pub use decoder::buffered::Decode;
 #[cfg(feature = "tokio")]
 pub use decoder::buffered::TokioDecoder;
@@ -107,3 +114,5 @@ pub use encoder::Encoder;
 pub use io::{ChunkedReader, ChunkedWriter, IoCounts, IoOp};
 pub use plan::Plan;
 pub use report::{Decoded, Ending, Failure, Fault, Run};
+pub use socket::Socket;
+pub use writer::Writer;

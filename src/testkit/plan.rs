@@ -1,6 +1,7 @@
 //! One case of a check, apart from its messages: a [`Plan`] says how the stream is cut, where a
-//! reader is interrupted, where the stream is cut short, how much junk a parser finds in front
-//! of its input, and the seed of an encoder's random numbers. proptest draws plans and shrinks
+//! reader is interrupted, where an async read is cancelled, where a writer is told to wait,
+//! where the stream is cut short, how much junk a parser finds in front of its input, and the
+//! seed of an encoder's random numbers. proptest draws plans and shrinks
 //! them; a fuzzer's bytes are parsed into one ([`Plan::parse`]); a failure found either way is
 //! written back as bytes ([`Plan::to_bytes`]).
 //!
@@ -32,10 +33,13 @@ use proptest::prelude::*;
 ///
 /// ```text
 /// size  field
-/// 1     n: how many chunk lengths follow (n % 16)
+/// 1     n: how many chunk lengths follow (n % 16); writers: a `WouldBlock` before every w-th
+///       write, w = n / 16 (0 and 1: never)
 /// 2n    chunk lengths, u16 little-endian (0 is read as 1): the first chunks of the stream
 /// 1     then: 0 = the rest of the stream in one chunk; k = the rest in chunks of k bytes
-/// 1     reads: an `Interrupted` error before every k-th read (k % 16; 0 and 1: never)
+/// 1     reads: an `Interrupted` error before every k-th read or write (k % 16; 0 and 1:
+///       never); async readers: c = reads / 16, the read in progress cancelled at its
+///       `Pending` number c - 1 (c = 0: never)
 /// 2     truncate, u16 little-endian: 0 = no truncation run; t = also decode the stream cut
 ///       short at (t - 1) % (its length) bytes, when that is inside a message
 /// 1     junk: bytes of junk in front of the input a parser is given (0: no junk run)
@@ -47,7 +51,9 @@ use proptest::prelude::*;
 ///       any-stream check, the stream itself
 /// ```
 ///
-/// The plan's fields, in this order, with these meanings, are version 1 and are not reused. The
+/// The plan's fields, in this order, with these meanings, are version 1 and are not reused. (The
+/// cancel and `WouldBlock` points took the high halves of two bytes that version 1 read modulo
+/// 16: an input of a decoder that is neither async nor a writer means what it meant.) The
 /// messages an input means are what the message strategy draws from its bytes: changing the
 /// strategy changes them, and so could a proptest release that changes how a strategy consumes
 /// random bytes. A corpus that must keep its meaning pins its strategy and its proptest and
@@ -59,9 +65,20 @@ pub struct Plan {
     pub chunks: Vec<usize>,
     /// After them: 0 for the rest of the stream in one chunk, else chunks of this many bytes.
     pub then_every: usize,
-    /// Decoders that read from a `std::io::Read`: an `Interrupted` error before every k-th read
-    /// (0 and 1: never).
+    /// Decoders that read from a `std::io::Read`, and writers: an `Interrupted` error before
+    /// every k-th read or write (0 and 1: never).
     pub interrupt_every: usize,
+    /// Async readers ([`async_reader`]): the read in progress is dropped when it returns its
+    /// k-th `Pending` (counting from 0), and called again, as a `select!` branch that loses
+    /// drops it. `None`: never.
+    ///
+    /// [`async_reader`]: crate::testkit::async_reader
+    pub cancel_at: Option<usize>,
+    /// Writers ([`Writer`]): a `WouldBlock` error (`Pending` for async writers) before every
+    /// k-th write (0 and 1: never). The caller retries a write that would block.
+    ///
+    /// [`Writer`]: crate::testkit::Writer
+    pub would_block_every: usize,
     /// Also decode the stream cut short here (modulo its length, and only when that falls
     /// inside a message). The property engine checks many such points whatever this says; a
     /// fuzz input checks this one.
@@ -167,10 +184,14 @@ impl Plan {
     #[must_use]
     pub fn parse(data: &[u8]) -> (Plan, &[u8]) {
         let mut bytes = Input::new(data);
-        let count = usize::from(bytes.u8() % 16);
+        let count_byte = bytes.u8();
+        let count = usize::from(count_byte % 16);
+        let would_block_every = usize::from(count_byte / 16);
         let chunks = (0..count).map(|_| usize::from(bytes.u16())).collect();
         let then_every = usize::from(bytes.u8());
-        let interrupt_every = usize::from(bytes.u8() % 16);
+        let reads = bytes.u8();
+        let interrupt_every = usize::from(reads % 16);
+        let cancel_at = usize::from(reads / 16).checked_sub(1);
         let truncate = match bytes.u16() {
             0 => None,
             t => Some(usize::from(t - 1)),
@@ -181,6 +202,8 @@ impl Plan {
             chunks,
             then_every,
             interrupt_every,
+            cancel_at,
+            would_block_every,
             truncate,
             junk,
             seed,
@@ -190,19 +213,21 @@ impl Plan {
 
     /// The bytes [`Plan::parse`] reads this plan from. What the format cannot hold is clamped:
     /// at most 15 chunk lengths of at most 65 535 bytes, `then_every` and `junk` at most 255,
-    /// `interrupt_every` at most 15, `truncate` at most 65 534.
+    /// `interrupt_every` and `would_block_every` at most 15, `cancel_at` at most 14, `truncate`
+    /// at most 65 534.
     #[must_use]
     pub fn to_bytes(&self) -> Vec<u8> {
         let clamp = |n: usize, max: u16| u16::try_from(n).unwrap_or(max).min(max);
         let byte = |n: usize, max: u8| u8::try_from(n).unwrap_or(max).min(max);
         let chunks = &self.chunks[..self.chunks.len().min(MAX_CHUNK_LENGTHS)];
         let mut out = Vec::with_capacity(14 + 2 * chunks.len());
-        out.push(byte(chunks.len(), 15));
+        out.push(byte(chunks.len(), 15) | byte(self.would_block_every, 15) << 4);
         for &length in chunks {
             out.extend_from_slice(&clamp(length, u16::MAX).to_le_bytes());
         }
         out.push(byte(self.then_every, u8::MAX));
-        out.push(byte(self.interrupt_every, 15));
+        let cancel = self.cancel_at.map_or(0, |at| byte(at, 14) + 1);
+        out.push(byte(self.interrupt_every, 15) | cancel << 4);
         let truncate = self.truncate.map_or(0, |t| clamp(t, u16::MAX - 1) + 1);
         out.extend_from_slice(&truncate.to_le_bytes());
         out.push(byte(self.junk, u8::MAX));
@@ -245,6 +270,16 @@ impl fmt::Display for Plan {
                 ", Interrupted before every read number {}",
                 self.interrupt_every
             )?;
+        }
+        if self.would_block_every >= 2 {
+            write!(
+                f,
+                ", WouldBlock before every write number {}",
+                self.would_block_every
+            )?;
+        }
+        if let Some(at) = self.cancel_at {
+            write!(f, ", the read cancelled at its Pending number {at}")?;
         }
         if let Some(at) = self.truncate {
             write!(f, ", cut short at byte {at}")?;
@@ -310,13 +345,24 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
+/// What a subject does with a plan's fields beyond its cuts: only those are drawn, so that a
+/// plain decoder's plans (and the cases and reports drawn from a seed) do not change.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Draws {
+    /// The subject is an async reader: draw a cancel point.
+    pub(crate) cancels: bool,
+    /// The subject is a writer: draw `WouldBlock` errors.
+    pub(crate) would_block: bool,
+}
+
 /// Plans for the property engine: the stream in one piece, byte by byte, or random chunk
 /// lengths (mostly short, so that cuts fall in headers) with the rest in one chunk or in chunks
 /// of 1 to 16 bytes; `Interrupted` every 2nd to 4th read or never; junk of 1 to 16 bytes or
-/// none; any seed. Every plan fits the byte format, and shrinks toward fewer, shorter chunks.
-/// The property engine checks truncation at many points of every case, so `truncate` is
-/// `None`.
-pub(crate) fn plans() -> impl Strategy<Value = Plan> {
+/// none; any seed; as `draws` says, a cancel point among the first 8 `Pending`s or none, and a
+/// `WouldBlock` every 2nd to 4th write or never. Every plan fits the byte format, and shrinks
+/// toward fewer, shorter chunks. The property engine checks truncation at many points of every
+/// case, so `truncate` is `None`.
+pub(crate) fn plans(draws: Draws) -> impl Strategy<Value = Plan> {
     // Listed simplest first: proptest's unions shrink toward earlier alternatives.
     let chunking = prop_oneof![
         1 => Just((Vec::new(), 0usize)),
@@ -326,7 +372,7 @@ pub(crate) fn plans() -> impl Strategy<Value = Plan> {
             prop_oneof![2 => Just(0usize), 1 => 1usize..=16],
         ),
     ];
-    (
+    let base = (
         chunking,
         prop_oneof![Just(0usize), 2usize..=4],
         prop_oneof![1 => Just(0usize), 3 => 1usize..=16],
@@ -336,10 +382,28 @@ pub(crate) fn plans() -> impl Strategy<Value = Plan> {
             chunks,
             then_every,
             interrupt_every,
+            cancel_at: None,
+            would_block_every: 0,
             truncate: None,
             junk,
             seed,
-        })
+        });
+    // Drawn after the rest, so that the rest is drawn as for a plain decoder.
+    let cancel = if draws.cancels {
+        prop_oneof![Just(None), (0usize..8).prop_map(Some)].boxed()
+    } else {
+        Just(None).boxed()
+    };
+    let would_block = if draws.would_block {
+        prop_oneof![Just(0usize), 2usize..=4].boxed()
+    } else {
+        Just(0usize).boxed()
+    };
+    (base, cancel, would_block).prop_map(|(plan, cancel_at, would_block_every)| Plan {
+        cancel_at,
+        would_block_every,
+        ..plan
+    })
 }
 
 #[cfg(test)]
@@ -354,6 +418,8 @@ mod tests {
             chunks: vec![70_000; 20],
             then_every: 300,
             interrupt_every: 40,
+            cancel_at: Some(99),
+            would_block_every: 99,
             truncate: Some(100_000),
             junk: 1000,
             seed: 5,
@@ -367,6 +433,8 @@ mod tests {
                 chunks: vec![65_535; MAX_CHUNK_LENGTHS],
                 then_every: 255,
                 interrupt_every: 15,
+                cancel_at: Some(14),
+                would_block_every: 15,
                 truncate: Some(65_534),
                 junk: 255,
                 seed: 5,
@@ -377,8 +445,12 @@ mod tests {
     #[test]
     fn a_plan_survives_its_bytes() {
         let mut runner = TestRunner::deterministic();
+        let draws = Draws {
+            cancels: true,
+            would_block: true,
+        };
         for _ in 0..500 {
-            let plan = plans().new_tree(&mut runner).unwrap().current();
+            let plan = plans(draws).new_tree(&mut runner).unwrap().current();
             let bytes = plan.to_bytes();
             let (parsed, rest) = Plan::parse(&bytes);
             assert_eq!(parsed, plan);
@@ -389,6 +461,36 @@ mod tests {
             ..Plan::default()
         };
         assert_eq!(Plan::parse(&truncated.to_bytes()).0, truncated);
+    }
+
+    #[test]
+    fn a_plain_decoders_plans_are_drawn_as_before_the_new_fields() {
+        // The fields drawn for async readers and writers come last: a plain decoder's plans,
+        // from a seed, are what they were.
+        use proptest::test_runner::{Config, RngAlgorithm, TestRng};
+        let runner = |case: u8| {
+            let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[case; 32]);
+            TestRunner::new_with_rng(Config::default(), rng)
+        };
+        let all = Draws {
+            cancels: true,
+            would_block: true,
+        };
+        for case in 0..100 {
+            let a = plans(Draws::default())
+                .new_tree(&mut runner(case))
+                .unwrap()
+                .current();
+            let b = plans(all).new_tree(&mut runner(case)).unwrap().current();
+            assert_eq!(
+                a,
+                Plan {
+                    cancel_at: None,
+                    would_block_every: 0,
+                    ..b
+                }
+            );
+        }
     }
 
     #[test]
@@ -423,6 +525,8 @@ mod tests {
             chunks: vec![1, 2],
             then_every: 4,
             interrupt_every: 3,
+            cancel_at: Some(1),
+            would_block_every: 2,
             truncate: Some(9),
             junk: 2,
             seed: 0,
@@ -430,7 +534,8 @@ mod tests {
         assert_eq!(
             plan.to_string(),
             "cut at [1, 3], then every 4 bytes, Interrupted before every read number 3, \
-             cut short at byte 9, 2 bytes of junk first"
+             WouldBlock before every write number 2, the read cancelled at its Pending number \
+             1, cut short at byte 9, 2 bytes of junk first"
         );
         assert_eq!(Plan::every_byte().to_string(), "cut every 1 bytes");
         assert_eq!(Plan::default().to_string(), "one piece");

@@ -32,6 +32,10 @@ pub enum Run {
         /// Bytes of the stream the run got before its end.
         at: usize,
     },
+    /// Writing the messages to a peer that takes short writes and fails with `Interrupted` and
+    /// `WouldBlock` as the plan says, where writing them to one that takes everything was right
+    /// ([`Checker::for_writer`]).
+    Written,
 }
 
 impl fmt::Display for Run {
@@ -42,6 +46,7 @@ impl fmt::Display for Run {
             Run::Chunked => write!(f, "in chunks"),
             Run::Junk => write!(f, "with junk in front of the input"),
             Run::Truncated { at } => write!(f, "with the stream cut short at byte {at}"),
+            Run::Written => write!(f, "writing under the plan"),
         }
     }
 }
@@ -173,6 +178,20 @@ pub enum Fault {
         /// The panic's message.
         message: String,
     },
+    /// A writer returned an error (other than a `WouldBlock` its caller retries) writing
+    /// message `index` (or flushing, at the index past the last message).
+    WriterFailed {
+        /// The message.
+        index: usize,
+        /// The error, shown with `Debug`.
+        error: String,
+    },
+    /// The peer received other bytes than a peer that takes everything did, from byte `at` on:
+    /// bytes lost, sent twice or out of order.
+    BytesDiffer {
+        /// The first byte that differs (or where the shorter of the two ends).
+        at: usize,
+    },
     /// A case failed during the search but passed when checked again: the decoder or the
     /// encoder depends on more than its input (global state, time, randomness).
     NotRepeatable {
@@ -265,6 +284,13 @@ impl fmt::Display for Fault {
             Fault::EncoderPanicked { index, message } => {
                 write!(f, "panicked on message {index}: {message}")
             }
+            Fault::WriterFailed { index, error } => {
+                write!(f, "returned the error {error} on message {index}")
+            }
+            Fault::BytesDiffer { at } => write!(
+                f,
+                "sent other bytes than to a peer that takes everything, from byte {at} on"
+            ),
             Fault::NotRepeatable { seen } => write!(
                 f,
                 "failed during the search ({seen}) but passed when checked again: the decoder \
@@ -416,6 +442,9 @@ pub struct Failure<M> {
     pub chunked: Decoded,
     /// The failing run, when it is another (the junk run, a truncated stream).
     pub failing: Option<Decoded>,
+    /// Writer checks ([`Checker::for_writer`]): what the peer received when the messages were
+    /// written under the plan. (`stream` is what a peer that takes everything received.)
+    pub written: Option<Vec<u8>>,
     /// Which generated case failed first (1 for the first; 0 when the case was given).
     pub case: usize,
     /// Cases tried while shrinking it to this one.
@@ -425,8 +454,20 @@ pub struct Failure<M> {
     pub input: Option<Vec<u8>>,
     /// Where that input was written, if it was.
     pub recorded: Option<PathBuf>,
-    /// Whether the case is the any-stream check's (bytes, not encoded messages).
-    pub(crate) any_stream: bool,
+    /// Which check the case is from.
+    pub(crate) kind: Kind,
+}
+
+/// Which check a case is from: its report reads accordingly.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A decoder against an encoder.
+    #[default]
+    Decoder,
+    /// A decoder on any bytes.
+    AnyStream,
+    /// A writer against its polite run.
+    Writer,
 }
 
 impl<M> Failure<M> {
@@ -458,28 +499,44 @@ pub(crate) fn shorten(shown: String) -> String {
 impl<M: fmt::Debug> fmt::Display for Failure<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let fault = &self.fault;
-        match (self.run, self.any_stream) {
+        let any_stream = self.kind == Kind::AnyStream;
+        match (self.run, self.kind) {
             (_, _) if matches!(fault, Fault::NotRepeatable { .. }) => {
                 writeln!(f, "a case {fault}")?;
             }
+            (Run::Encoding, Kind::Writer) => writeln!(
+                f,
+                "writing the messages to a peer that takes everything, the writer {fault}"
+            )?,
+            (_, Kind::Writer) => writeln!(
+                f,
+                "writing to a peer that takes everything was right, but under the plan the \
+                 writer {fault}"
+            )?,
             (Run::Encoding, _) => writeln!(f, "encoding the messages, the encoder {fault}")?,
-            (run, true) => writeln!(f, "decoding any bytes {run}, the decoder {fault}")?,
-            (Run::OnePiece, false) => writeln!(f, "decoding in one piece, the decoder {fault}")?,
-            (Run::Chunked, false) => writeln!(
+            (run, Kind::AnyStream) => {
+                writeln!(f, "decoding any bytes {run}, the decoder {fault}")?;
+            }
+            (Run::OnePiece, _) => writeln!(f, "decoding in one piece, the decoder {fault}")?,
+            (Run::Chunked, _) => writeln!(
                 f,
                 "decoding in one piece was right, but in chunks the decoder {fault}"
             )?,
-            (Run::Junk, false) => writeln!(
+            (Run::Junk, _) => writeln!(
                 f,
                 "decoding in chunks was right, but with junk in front of its input the parser \
                  {fault} (does it index from the buffer's start, not the input's?)"
             )?,
-            (Run::Truncated { at }, false) => writeln!(
+            (Run::Truncated { at }, _) => writeln!(
                 f,
                 "with the stream cut short at byte {at}, the decoder {fault}"
             )?,
+            (Run::Written, _) => writeln!(f, "writing under the plan, the writer {fault}")?,
         }
-        if !self.any_stream {
+        if self.kind == Kind::Writer {
+            return self.fmt_writer(f);
+        }
+        if !any_stream {
             let shown: Vec<String> = self
                 .messages
                 .iter()
@@ -527,6 +584,81 @@ impl<M: fmt::Debug> fmt::Display for Failure<M> {
         write!(f, "  decoded in chunks:    {}", self.chunked)?;
         if let Some(failing) = &self.failing {
             write!(f, "\n  decoded {}: {failing}", failing.run)?;
+        }
+        if self.case > 0 {
+            write!(
+                f,
+                "\n  (case {} of the search failed; {} cases tried while shrinking it)",
+                self.case, self.shrink_steps
+            )?;
+        }
+        if let Some(path) = &self.recorded {
+            write!(f, "\n  recorded as {}", path.display())?;
+        }
+        Ok(())
+    }
+}
+
+/// `bytes` as a report line shows them: the first [`SHOWN_BYTES`] in hex, and a count of the
+/// rest.
+fn hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
+    for byte in bytes.iter().take(SHOWN_BYTES) {
+        write!(f, " {byte:02x}")?;
+    }
+    if bytes.len() > SHOWN_BYTES {
+        write!(f, " ... ({} more)", bytes.len() - SHOWN_BYTES)?;
+    }
+    Ok(())
+}
+
+impl<M: fmt::Debug> Failure<M> {
+    /// The rest of a writer check's report: the messages, both runs' bytes, the plan.
+    fn fmt_writer(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown: Vec<String> = self
+            .messages
+            .iter()
+            .map(|m| shorten(format!("{m:?}")))
+            .collect();
+        writeln!(
+            f,
+            "  messages written ({}): [{}]",
+            self.messages.len(),
+            shown.join(", ")
+        )?;
+        write!(
+            f,
+            "  received by a peer that takes everything ({} bytes):",
+            self.stream.len()
+        )?;
+        hex(f, &self.stream)?;
+        writeln!(f)?;
+        if self.ends.len() > 1 {
+            writeln!(f, "  messages end at {:?}", self.ends)?;
+        }
+        let limits = self.plan.chunk_lengths(self.stream.len());
+        if limits.len() > 1 {
+            writeln!(f, "  writes take at most {limits:?} bytes, in turn")?;
+        } else {
+            writeln!(f, "  writes take what they are given")?;
+        }
+        if self.plan.interrupt_every >= 2 {
+            writeln!(
+                f,
+                "  Interrupted before every write number {} (a multiple of it)",
+                self.plan.interrupt_every
+            )?;
+        }
+        if self.plan.would_block_every >= 2 {
+            writeln!(
+                f,
+                "  WouldBlock before every write number {} (a multiple of it), then the call \
+                 again",
+                self.plan.would_block_every
+            )?;
+        }
+        if let Some(written) = &self.written {
+            write!(f, "  received under the plan ({} bytes):", written.len())?;
+            hex(f, written)?;
         }
         if self.case > 0 {
             write!(

@@ -1,5 +1,5 @@
 //! tokio `Decoder`s run as production runs them: under `tokio_util::codec::FramedRead`, over a
-//! reader that returns `Poll::Pending` before each chunk (waking the task, as a socket does
+//! [`Socket`] that returns `Poll::Pending` before each chunk (waking the task, as a socket does
 //! when data arrives), polled by the run itself (no runtime).
 //!
 //! `FramedRead` calls the decoder until it returns `Ok(None)`, then reads. A decoder that says
@@ -13,96 +13,19 @@
 //! delivered.
 
 use std::fmt;
-use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use futures_core::Stream;
-use tokio::io::{AsyncRead, ReadBuf};
 use tokio_util::codec::FramedRead;
 
 use super::{Decoder, Flow, Log, RunSpec, Shape};
-
-/// An `AsyncRead` over a stream in chunks: `Pending` (after waking the task) before each chunk
-/// and before the end, then the chunk (in as many reads as the caller's buffer needs), `Ok` with
-/// nothing read at the end.
-#[derive(Debug)]
-pub(crate) struct PendingReader {
-    data: Vec<u8>,
-    chunks: Vec<usize>,
-    next_chunk: usize,
-    chunk_left: usize,
-    pos: usize,
-    pending_due: bool,
-    pendings: usize,
-}
-
-impl PendingReader {
-    /// A reader over `data` delivered in chunks of these lengths (covering `data`; none: one
-    /// chunk), `Pending` before each and before the end.
-    pub(crate) fn new(data: &[u8], chunks: &[usize]) -> PendingReader {
-        PendingReader {
-            data: data.to_vec(),
-            chunks: if chunks.is_empty() && !data.is_empty() {
-                vec![data.len()]
-            } else {
-                chunks.to_vec()
-            },
-            next_chunk: 0,
-            chunk_left: 0,
-            pos: 0,
-            pending_due: true,
-            pendings: 0,
-        }
-    }
-
-    /// Bytes delivered so far.
-    pub(crate) fn delivered(&self) -> usize {
-        self.pos
-    }
-
-    /// `Pending`s returned so far.
-    #[cfg(test)]
-    fn pendings(&self) -> usize {
-        self.pendings
-    }
-}
-
-impl AsyncRead for PendingReader {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = &mut *self;
-        if this.chunk_left == 0 {
-            if this.pending_due {
-                // The next chunk (or the end: the peer closes) comes as soon as the task is
-                // polled again; until then the peer is connected and waiting.
-                this.pending_due = false;
-                this.pendings += 1;
-                cx.waker().wake_by_ref();
-                return Poll::Pending;
-            }
-            if this.next_chunk == this.chunks.len() {
-                return Poll::Ready(Ok(())); // the end
-            }
-            this.chunk_left = this.chunks[this.next_chunk];
-            this.next_chunk += 1;
-            this.pending_due = true;
-        }
-        let n = buf.remaining().min(this.chunk_left);
-        buf.put_slice(&this.data[this.pos..this.pos + n]);
-        this.pos += n;
-        this.chunk_left -= n;
-        Poll::Ready(Ok(()))
-    }
-}
+use crate::testkit::socket::Socket;
 
 /// Counts wake-ups.
-struct Wakes(AtomicUsize);
+pub(crate) struct Wakes(pub(crate) AtomicUsize);
 
 impl Wake for Wakes {
     fn wake(self: Arc<Self>) {
@@ -158,8 +81,9 @@ where
     }
 
     fn run(&self, spec: &RunSpec<'_>, log: &mut Log<'_, D::Item>) {
-        let reader = PendingReader::new(spec.stream, spec.chunks);
-        let polls_allowed = 4 * (reader.chunks.len() + log.limit()) + 16;
+        let reader = Socket::reading(spec.stream, spec.chunks);
+        let shared = reader.handle();
+        let polls_allowed = 4 * (spec.chunks.len() + log.limit()) + 16;
         let Some(decoder) = log.call(&self.new_decoder) else {
             return;
         };
@@ -210,7 +134,7 @@ where
                         log.no_progress("returned Pending without arranging to be woken");
                         return;
                     }
-                    log.waiting(frames.get_ref().delivered());
+                    log.waiting(shared.borrow().pos);
                     Flow::Go
                 }
             };
@@ -221,38 +145,5 @@ where
         }
         log.no_progress("neither ended nor returned a message in the polls the run allows");
         log.finish(frames.read_buffer().len());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_reader_is_pending_and_wakes_before_each_chunk_and_the_end() {
-        let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
-        let waker = Waker::from(Arc::clone(&wakes));
-        let mut cx = Context::from_waker(&waker);
-        let mut reader = PendingReader::new(b"abcdef", &[2, 4]);
-        let mut seen = Vec::new();
-        for _ in 0..10 {
-            let mut space = [0u8; 16];
-            let mut buf = ReadBuf::new(&mut space);
-            match Pin::new(&mut reader).poll_read(&mut cx, &mut buf) {
-                Poll::Pending => seen.push("pending".to_owned()),
-                Poll::Ready(Ok(())) if buf.filled().is_empty() => {
-                    seen.push("end".to_owned());
-                    break;
-                }
-                Poll::Ready(Ok(())) => {
-                    seen.push(String::from_utf8(buf.filled().to_vec()).unwrap());
-                }
-                Poll::Ready(Err(e)) => panic!("{e}"),
-            }
-        }
-        assert_eq!(seen, ["pending", "ab", "pending", "cdef", "pending", "end"]);
-        assert_eq!(reader.pendings(), 3);
-        assert_eq!(wakes.0.load(Ordering::Relaxed), 3, "every Pending wakes");
-        assert_eq!(reader.delivered(), 6);
     }
 }

@@ -10,6 +10,7 @@
 //! | push parsers, `&[u8]` in, messages out ([`push_parser`]) | `push.rs` | each chunk pushed, what is left after a message pushed again |
 //! | decoders that read from a `std::io::Read` ([`reader`]) | `reader.rs` | over a [`StreamReader`] returning the chunks, with `Interrupted` errors |
 //! | tokio `Decoder`s under `FramedRead` ([`framed`], feature `tokio`) | `framed.rs` | over an `AsyncRead` that returns `Pending` before each chunk |
+//! | async read loops, `Stream`s, and a handoff between two streams ([`async_reader`], [`stream`], [`handoff`], feature `tokio`) | `async_read.rs` | over a [`Socket`] that returns `Pending` before each chunk; read loops dropped and called again at a planned `Pending` |
 //!
 //! Each shape runs a fresh decoder over a stream and tells a log what came out, what it waited
 //! for and how much memory it held; the oracles judge the log.
@@ -20,11 +21,30 @@
 //! [`push_parser`]: crate::testkit::push_parser
 //! [`reader`]: crate::testkit::reader
 //! [`StreamReader`]: crate::testkit::StreamReader
+//! [`Socket`]: crate::testkit::Socket
 #![cfg_attr(
     feature = "tokio",
     doc = "[`TokioDecoder`]: crate::testkit::TokioDecoder"
 )]
 #![cfg_attr(feature = "tokio", doc = "[`framed`]: crate::testkit::framed")]
+#![cfg_attr(
+    feature = "tokio",
+    doc = "[`async_reader`]: crate::testkit::async_reader"
+)]
+#![cfg_attr(feature = "tokio", doc = "[`stream`]: crate::testkit::stream")]
+#![cfg_attr(feature = "tokio", doc = "[`handoff`]: crate::testkit::handoff")]
+#![cfg_attr(
+    not(feature = "tokio"),
+    doc = "[`async_reader`]: https://docs.rs/lenframe/latest/lenframe/testkit/fn.async_reader.html"
+)]
+#![cfg_attr(
+    not(feature = "tokio"),
+    doc = "[`stream`]: https://docs.rs/lenframe/latest/lenframe/testkit/fn.stream.html"
+)]
+#![cfg_attr(
+    not(feature = "tokio"),
+    doc = "[`handoff`]: https://docs.rs/lenframe/latest/lenframe/testkit/fn.handoff.html"
+)]
 #![cfg_attr(
     not(feature = "tokio"),
     doc = "[`TokioDecoder`]: https://docs.rs/lenframe/latest/lenframe/testkit/struct.TokioDecoder.html"
@@ -41,6 +61,8 @@ use bytes::BytesMut;
 
 use crate::testkit::watch::Watch;
 
+#[cfg(feature = "tokio")]
+pub(crate) mod async_read;
 pub(crate) mod buffered;
 pub(crate) mod cursor;
 #[cfg(feature = "tokio")]
@@ -205,6 +227,11 @@ impl<T: 'static> Decoder<T> {
     pub(crate) fn takes_junk(&self) -> bool {
         self.shape.takes_junk()
     }
+
+    /// Whether the shape's reads can be cancelled (async readers).
+    pub(crate) fn cancellable(&self) -> bool {
+        self.shape.cancellable()
+    }
 }
 
 /// A decoded message as its `Debug` text: what [`Decoder::compare_debug`] turns messages into.
@@ -237,6 +264,8 @@ pub(crate) struct RunSpec<'a> {
     pub(crate) interrupt_every: usize,
     /// Cursor parsers: bytes of junk in front of the input (0: none).
     pub(crate) junk: usize,
+    /// Async readers: the read is dropped at the socket's `Pending` number k, and called again.
+    pub(crate) cancel_at: Option<usize>,
 }
 
 /// A decoder shape: runs a fresh decoder over a stream and tells the log what happened.
@@ -246,6 +275,11 @@ pub(crate) trait Shape<T> {
 
     /// Whether a junk run means something for this shape (cursor parsers).
     fn takes_junk(&self) -> bool {
+        false
+    }
+
+    /// Whether the shape's reads can be cancelled (async readers): plans draw cancel points.
+    fn cancellable(&self) -> bool {
         false
     }
 
@@ -267,6 +301,10 @@ impl<T, U, F: Fn(T) -> U> Shape<U> for Mapped<T, F> {
 
     fn takes_junk(&self) -> bool {
         self.inner.takes_junk()
+    }
+
+    fn cancellable(&self) -> bool {
+        self.inner.cancellable()
     }
 
     fn run(&self, spec: &RunSpec<'_>, log: &mut Log<'_, U>) {

@@ -15,7 +15,7 @@ use bytes::BytesMut;
 use crate::testkit::checker::{Checker, Options, Truncation};
 use crate::testkit::decoder::{Decoder, LogRules, RunError, RunSpec, Trace};
 use crate::testkit::oracle::{judge, judge_stream, judge_trailer_cut, judge_truncated, Expect};
-use crate::testkit::plan::Plan;
+use crate::testkit::plan::{Draws, Plan};
 use crate::testkit::report::{Decoded, Ending, Failure, Fault, Run};
 use crate::testkit::watch::{noted, Note, Watch};
 
@@ -57,10 +57,13 @@ pub(crate) struct Rendered {
     pub(crate) one_piece: Decoded,
     pub(crate) chunked: Decoded,
     pub(crate) failing: Option<Decoded>,
+    /// Writer checks: what the peer received under the plan.
+    pub(crate) written: Option<Vec<u8>>,
 }
 
 /// One case, encoded: what every decoder run of it needs.
 pub(crate) struct Case<'a, M> {
+    pub(crate) messages: &'a [&'a M],
     pub(crate) expected: &'a [Expect<'a, M>],
     pub(crate) wire: &'a [u8],
     pub(crate) ends: &'a [usize],
@@ -88,6 +91,21 @@ pub(crate) trait Check<M> {
         options: &RunOptions<'_>,
         render: bool,
     ) -> (Option<Verdict>, Option<Rendered>);
+
+    /// Which of a plan's fields beyond its cuts mean something for the subject.
+    fn draws(&self) -> Draws {
+        Draws::default()
+    }
+
+    /// The stream of `messages` and where each ends, when the subject makes it itself (a
+    /// writer's polite run) rather than the checker's encoder; `Err` when making it failed.
+    fn stream(
+        &self,
+        _messages: &[&M],
+        _watch: &Watch,
+    ) -> Option<Result<(Vec<u8>, Vec<usize>), Verdict>> {
+        None
+    }
 }
 
 /// A decoder whose messages must be the encoded ones: [`Checker::new`].
@@ -114,6 +132,13 @@ fn rules<'a>(options: &RunOptions<'a>, ends: &'a [usize]) -> LogRules<'a> {
 }
 
 impl<M, T: PartialEq<M> + fmt::Debug + 'static> Check<M> for Bound<T> {
+    fn draws(&self) -> Draws {
+        Draws {
+            cancels: self.decoder.cancellable(),
+            would_block: false,
+        }
+    }
+
     fn examine(
         &self,
         case: &Case<'_, M>,
@@ -140,6 +165,7 @@ impl<M, T: PartialEq<M> + fmt::Debug + 'static> Check<M> for Bound<T> {
                 chunks: one_chunk,
                 interrupt_every: 0,
                 junk: 0,
+                cancel_at: None,
             },
             log_rules,
         );
@@ -150,6 +176,7 @@ impl<M, T: PartialEq<M> + fmt::Debug + 'static> Check<M> for Bound<T> {
             chunks: &chunks,
             interrupt_every,
             junk: 0,
+            cancel_at: plan.cancel_at,
         };
         let chunked = self.decoder.run(&chunked_spec, log_rules);
         let mut verdict = judge(case.expected, &one_piece, &same)
@@ -170,6 +197,7 @@ impl<M, T: PartialEq<M> + fmt::Debug + 'static> Check<M> for Bound<T> {
             let junk = self.decoder.run(
                 &RunSpec {
                     junk: plan.junk,
+                    cancel_at: None,
                     ..chunked_spec
                 },
                 log_rules,
@@ -206,6 +234,7 @@ impl<M, T: PartialEq<M> + fmt::Debug + 'static> Check<M> for Bound<T> {
                         chunks: &chunks,
                         interrupt_every,
                         junk: 0,
+                        cancel_at: plan.cancel_at,
                     },
                     // One item past those before the cut: the oracle judges what the cut
                     // message came out as.
@@ -233,6 +262,7 @@ impl<M, T: PartialEq<M> + fmt::Debug + 'static> Check<M> for Bound<T> {
             one_piece: Decoded::of("in one piece", &one_piece),
             chunked: Decoded::of("in chunks", &chunked),
             failing: failing.as_ref().map(|(name, run)| Decoded::of(name, run)),
+            written: None,
         });
         (verdict, rendered)
     }
@@ -264,6 +294,7 @@ impl<T: PartialEq + fmt::Debug + 'static> Check<u8> for AnyStream<T> {
                     chunks,
                     interrupt_every: 0,
                     junk: 0,
+                    cancel_at: None,
                 },
                 LogRules {
                     ends: &[],
@@ -298,6 +329,7 @@ impl<T: PartialEq + fmt::Debug + 'static> Check<u8> for AnyStream<T> {
             one_piece: Decoded::of("in one piece", &one_piece),
             chunked: Decoded::of("in chunks", chunked),
             failing: None,
+            written: None,
         });
         (verdict, rendered)
     }
@@ -385,7 +417,17 @@ impl<M: fmt::Debug + 'static> Checker<M> {
     ) -> Result<(Option<Verdict>, Vec<u8>, Vec<usize>, Option<Rendered>), Unexamined> {
         let mut wire = BytesMut::new();
         let mut ends = Vec::with_capacity(messages.len());
-        {
+        if let Some(made) = self.check.stream(messages, watch) {
+            match made {
+                Ok((stream, stream_ends)) => {
+                    wire.extend_from_slice(&stream);
+                    ends = stream_ends;
+                }
+                Err(verdict) => {
+                    return Ok((Some(verdict), Vec::new(), ends, render.then(not_run)));
+                }
+            }
+        } else {
             let mut encoder = self.encoder.borrow_mut();
             watch.run("encoding");
             let started = watch.call(|| encoder.start(plan.seed));
@@ -425,6 +467,7 @@ impl<M: fmt::Debug + 'static> Checker<M> {
             })
             .collect();
         let case = Case {
+            messages,
             expected: &expected,
             wire: &wire,
             ends: &ends,
@@ -491,11 +534,12 @@ impl<M: fmt::Debug + 'static> Checker<M> {
             one_piece: rendered.one_piece,
             chunked: rendered.chunked,
             failing: rendered.failing,
+            written: rendered.written,
             case,
             shrink_steps,
             input,
             recorded: None,
-            any_stream: self.options.any_stream,
+            kind: self.options.kind,
         }
     }
 }
@@ -512,6 +556,7 @@ fn not_run() -> Rendered {
         one_piece: nothing("in one piece"),
         chunked: nothing("in chunks"),
         failing: None,
+        written: None,
     }
 }
 

@@ -95,7 +95,7 @@ pub(crate) fn run<M: fmt::Debug + 'static>(checker: &Checker<M>) -> Result<(), B
         });
     let watch = checker.watch();
     let strategy = &checker.messages.strategy;
-    let plan_strategy = plans();
+    let plan_strategy = plans(checker.check.draws());
 
     let mut passed = 0;
     let mut rejected = 0;
@@ -387,6 +387,26 @@ fn minimize_cuts<M: fmt::Debug + 'static>(
             ..plan.clone()
         };
         try_plan(little, &mut plan, &mut verdict);
+    }
+    if plan.would_block_every != 0 {
+        let never = Plan {
+            would_block_every: 0,
+            ..plan.clone()
+        };
+        try_plan(never, &mut plan, &mut verdict);
+    }
+    // No cancel if the failure needs none, else the earliest that still fails.
+    if let Some(at) = plan.cancel_at {
+        let candidates = std::iter::once(None).chain((0..at).map(Some));
+        for cancel_at in candidates {
+            let earlier = Plan {
+                cancel_at,
+                ..plan.clone()
+            };
+            if try_plan(earlier, &mut plan, &mut verdict) {
+                break;
+            }
+        }
     }
     (plan, verdict)
 }
