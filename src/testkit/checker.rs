@@ -86,6 +86,10 @@ pub(crate) struct Messages<M> {
     pub(crate) strategy: BoxedStrategy<Vec<M>>,
     /// The messages a fuzz input's message bytes mean, when not drawn by `strategy`.
     pub(crate) from_bytes: Option<FromBytes<M>>,
+    /// Any list of messages is a case (the strategy draws each message alone): a failure may
+    /// be minimized by dropping messages. Not for [`Checker::with_lists`], whose lists keep
+    /// an order of their own (a handshake first), which only its strategy's shrinking keeps.
+    pub(crate) any_list: bool,
 }
 
 /// The options that are not types.
@@ -164,11 +168,14 @@ impl<M: fmt::Debug + 'static> Checker<M> {
     where
         T: PartialEq<M> + fmt::Debug + 'static,
     {
-        Checker::with_lists(decoder, encoder, vec(message, 0..=MAX_MESSAGES))
+        let mut checker = Checker::with_lists(decoder, encoder, vec(message, 0..=MAX_MESSAGES));
+        checker.messages.any_list = true;
+        checker
     }
 
     /// Checks the message lists `lists` draws: for protocols where not every list is valid (a
-    /// handshake first, say), or to choose how many messages a case holds.
+    /// handshake first, say), or to choose how many messages a case holds. A failure shrinks
+    /// as the strategy shrinks its lists: the checker drops no message by itself.
     ///
     /// ```
     /// use bytes::{Bytes, BytesMut};
@@ -196,6 +203,7 @@ impl<M: fmt::Debug + 'static> Checker<M> {
             Messages {
                 strategy: lists.boxed(),
                 from_bytes: None,
+                any_list: false,
             },
         )
     }
@@ -279,6 +287,7 @@ where
             Messages {
                 strategy,
                 from_bytes: Some(|bytes| take::<M>(bytes, MAX_FUZZ_MESSAGES)),
+                any_list: true,
             },
         )
     }
@@ -319,6 +328,7 @@ impl Checker<u8> {
             Messages {
                 strategy: vec(byte, 0..=64).boxed(),
                 from_bytes: Some(<[u8]>::to_vec),
+                any_list: true,
             },
         );
         // Bytes are not messages: a run may return up to one item per byte, and nothing is
@@ -360,6 +370,7 @@ impl<M: fmt::Debug + 'static> Checker<M> {
             Messages {
                 strategy: vec(message, 0..=MAX_MESSAGES).boxed(),
                 from_bytes: None,
+                any_list: true,
             },
         );
         checker.options.truncation = Truncation::Off;

@@ -61,7 +61,7 @@
 //! | a push parser, `&[u8]` in, messages out | [`push_parser`]`(\|\| f)` |
 //! | a cursor parser, `&mut Cursor<&[u8]>` | [`cursor_parser`]`(\|\| f)` |
 //! | a decoder that reads from a `std::io::Read` | [`reader`]`(\|r\| { let mut d = ..(r); move \|\| d.next() })` |
-//! | an async read loop (feature `tokio`), checked under cancellation too | `async_reader(\|\| async \|socket\| ..)` |
+//! | an async read loop (feature `tokio`), checked under cancellation too | `async_reader(\|socket\| async move \|\| ..)` |
 //! | a `Stream` of messages (feature `tokio`) | `stream(\|socket\| s)` |
 //! | two streams, the second taking over after a message (feature `tokio`) | `handoff(\|socket\| s1, \|m\| switch, \|s1\| s2)` |
 //!

@@ -580,6 +580,13 @@ impl<M: fmt::Debug> fmt::Display for Failure<M> {
                 self.plan.interrupt_every
             )?;
         }
+        if let Some(at) = self.plan.cancel_at {
+            writeln!(
+                f,
+                "  in chunks, the read cancelled at its Pending number {at} (dropped, then \
+                 called again)"
+            )?;
+        }
         writeln!(f, "  decoded in one piece: {}", self.one_piece)?;
         write!(f, "  decoded in chunks:    {}", self.chunked)?;
         if let Some(failing) = &self.failing {

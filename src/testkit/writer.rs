@@ -12,7 +12,7 @@
 use std::fmt;
 use std::io;
 
-use crate::testkit::engine::{Case, Check, Rendered, RunOptions, Verdict};
+use crate::testkit::engine::{Case, Check, Made, Rendered, RunOptions, Verdict};
 use crate::testkit::plan::{Draws, Plan};
 use crate::testkit::report::{Decoded, Ending, Fault, Run};
 use crate::testkit::socket::Socket;
@@ -27,7 +27,10 @@ const RETRIES: usize = 64;
 /// takes. It is made fresh for each run, from the [`Socket`] it writes to.
 ///
 /// - [`Writer::blocking`]: a `std::io::Write` user (lenframe's `FrameWriter`, a `BufWriter`,
-///   your encoder writing to the socket), a write function and a flush function;
+///   your encoder writing to the socket), a write function and a flush function, over a
+///   blocking socket: short writes and `Interrupted`;
+/// - [`Writer::nonblocking`]: the same over a non-blocking socket: `WouldBlock` too, and the
+///   call retried;
 /// - [`Writer::from_async`]: the same for async writers (feature `tokio`): an `AsyncWrite`
 ///   wrapper (a compressor, a record layer), a `FramedWrite` as a `Sink`.
 pub struct Writer<M> {
@@ -42,6 +45,12 @@ impl<M> fmt::Debug for Writer<M> {
     }
 }
 
+/// The most bytes a run lets the peer receive, for a stream of `len` bytes: past that, a writer
+/// that keeps sending (a retry that sends again each time) is stopped, and the bytes compared.
+fn most_received(len: usize) -> usize {
+    len.saturating_mul(2).saturating_add(64)
+}
+
 /// How one write run went.
 pub(crate) struct Written {
     /// What the peer received after each message was written.
@@ -53,25 +62,29 @@ pub(crate) struct Written {
 /// A writer's shape: writes `messages` to `socket` with a fresh writer, then flushes.
 trait Subject<M> {
     fn name(&self) -> &'static str;
-    fn run(&self, socket: Socket, messages: &[&M], watch: &Watch) -> Written;
+    /// Whether the socket says `WouldBlock` (or `Pending`).
+    fn would_block(&self) -> bool;
+    /// Writes `messages` to `socket`, then flushes; stops once the peer has received more
+    /// than `most` bytes.
+    fn run(&self, socket: Socket, messages: &[&M], most: usize, watch: &Watch) -> Written;
 }
 
 impl<M: 'static> Writer<M> {
-    /// A writer over `std::io::Write`: `new` makes it from the socket, `write` writes one
-    /// message, `flush` flushes. An error from `write` or `flush` that is `WouldBlock` is
-    /// retried (the call again, with the same message); any other error fails the check, an
-    /// `Interrupted` included: `Write` users retry it themselves, as `write_all` does.
+    /// A writer over `std::io::Write`, on a blocking socket: `new` makes it from the socket,
+    /// `write` writes one message, `flush` flushes. The socket takes short writes and fails
+    /// with `Interrupted` as the plan says; an error from `write` or `flush` fails the check,
+    /// an `Interrupted` included (`Write` users retry it themselves, as `write_all` does).
     ///
     /// ```
-    /// use lenframe::io::FrameWriter;
+    /// use std::io::{BufWriter, Write};
     /// use lenframe::testkit::{Checker, Writer};
     ///
     /// let writer = Writer::blocking(
-    ///     FrameWriter::new,
-    ///     |frames, payload: &Vec<u8>| frames.write_frame(payload),
-    ///     FrameWriter::flush,
+    ///     BufWriter::new,
+    ///     |w, line: &String| w.write_all(line.as_bytes()),
+    ///     BufWriter::flush,
     /// );
-    /// Checker::for_writer(writer, proptest::collection::vec(0u8..=255, 0..200)).assert();
+    /// Checker::for_writer(writer, "[a-z]{0,40}").assert();
     /// ```
     pub fn blocking<W, N, F, L>(new: N, write: F, flush: L) -> Writer<M>
     where
@@ -81,8 +94,55 @@ impl<M: 'static> Writer<M> {
         W: 'static,
     {
         Writer {
-            subject: Box::new(Blocking { new, write, flush }),
+            subject: Box::new(Blocking {
+                new,
+                write,
+                flush,
+                nonblocking: false,
+            }),
         }
+    }
+
+    /// As [`Writer::blocking`], on a non-blocking socket: writes also fail with `WouldBlock` as
+    /// the plan says, and a `write` or `flush` that returns `WouldBlock` is called again (with
+    /// the same message), as a caller does once the socket is writable. Nothing may be sent
+    /// twice: a writer that wrote part of a message before the `WouldBlock` must not write it
+    /// again. (`write_all` cannot promise that: it returns the error with part of its buffer
+    /// written.)
+    ///
+    /// ```
+    /// use lenframe::io::FrameWriter;
+    /// use lenframe::testkit::{Checker, Writer};
+    ///
+    /// let writer = Writer::nonblocking(
+    ///     FrameWriter::new,
+    ///     |frames, payload: &Vec<u8>| frames.write_frame(payload),
+    ///     FrameWriter::flush,
+    /// );
+    /// Checker::for_writer(writer, proptest::collection::vec(0u8..=255, 0..200)).assert();
+    /// ```
+    pub fn nonblocking<W, N, F, L>(new: N, write: F, flush: L) -> Writer<M>
+    where
+        N: Fn(Socket) -> W + 'static,
+        F: Fn(&mut W, &M) -> io::Result<()> + 'static,
+        L: Fn(&mut W) -> io::Result<()> + 'static,
+        W: 'static,
+    {
+        Writer {
+            subject: Box::new(Blocking {
+                new,
+                write,
+                flush,
+                nonblocking: true,
+            }),
+        }
+    }
+}
+
+impl<M> Writer<M> {
+    /// Whether the writer's socket says `WouldBlock` (or `Pending`).
+    fn would_block(&self) -> bool {
+        self.subject.would_block()
     }
 }
 
@@ -90,18 +150,25 @@ struct Blocking<N, F, L> {
     new: N,
     write: F,
     flush: L,
+    nonblocking: bool,
 }
 
 /// Calls `f` until it does not fail with `WouldBlock`: `None` when it passed, else the fault.
-/// It is stopped after [`RETRIES`] calls in a row in which the peer (`received`) got nothing.
+/// It is stopped after [`RETRIES`] calls in a row in which the peer (`received`) got nothing,
+/// and once the peer has more than `most` bytes.
 fn retried(
     index: usize,
     watch: &Watch,
     received: impl Fn() -> usize,
+    most: usize,
     mut f: impl FnMut() -> io::Result<()>,
 ) -> Option<Fault> {
     let mut idle = 0;
     while idle < RETRIES {
+        // Past the most the peer may get: stopped, and the comparison finds the excess.
+        if received() > most {
+            return None;
+        }
         let before = received();
         match watch.call(&mut f) {
             Ok(Ok(())) => return None,
@@ -127,10 +194,18 @@ where
     L: Fn(&mut W) -> io::Result<()>,
 {
     fn name(&self) -> &'static str {
-        "blocking"
+        if self.nonblocking {
+            "nonblocking"
+        } else {
+            "blocking"
+        }
     }
 
-    fn run(&self, socket: Socket, messages: &[&M], watch: &Watch) -> Written {
+    fn would_block(&self) -> bool {
+        self.nonblocking
+    }
+
+    fn run(&self, socket: Socket, messages: &[&M], most: usize, watch: &Watch) -> Written {
         let shared = socket.handle();
         let mut ends = Vec::with_capacity(messages.len());
         let Ok(mut writer) = watch.call(|| (self.new)(socket)) else {
@@ -141,9 +216,8 @@ where
         };
         for (index, message) in messages.iter().enumerate() {
             let received = || shared.borrow().received.len();
-            if let Some(fault) = retried(index, watch, received, || {
-                (self.write)(&mut writer, message)
-            }) {
+            let write = || (self.write)(&mut writer, message);
+            if let Some(fault) = retried(index, watch, received, most, write) {
                 return Written {
                     ends,
                     fault: Some(fault),
@@ -152,9 +226,8 @@ where
             ends.push(shared.borrow().received.len());
         }
         let received = || shared.borrow().received.len();
-        let fault = retried(messages.len(), watch, received, || {
-            (self.flush)(&mut writer)
-        });
+        let flush = || (self.flush)(&mut writer);
+        let fault = retried(messages.len(), watch, received, most, flush);
         // Bytes the flush wrote belong to the last message.
         if let Some(last) = ends.last_mut() {
             *last = shared.borrow().received.len();
@@ -218,6 +291,7 @@ mod async_writer {
         index: usize,
         watch: &Watch,
         received: impl Fn() -> usize,
+        most: usize,
         future: impl Future<Output = Result<(), E>>,
     ) -> Option<Fault> {
         let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
@@ -228,6 +302,9 @@ mod async_writer {
         loop {
             let woken = wakes.0.load(std::sync::atomic::Ordering::Relaxed);
             let before = received();
+            if before > most {
+                return None;
+            }
             match watch.call(|| future.as_mut().poll(&mut cx)) {
                 Ok(Poll::Ready(Ok(()))) => return None,
                 Ok(Poll::Ready(Err(e))) => {
@@ -259,7 +336,11 @@ mod async_writer {
             "async"
         }
 
-        fn run(&self, socket: Socket, messages: &[&M], watch: &Watch) -> Written {
+        fn would_block(&self) -> bool {
+            true
+        }
+
+        fn run(&self, socket: Socket, messages: &[&M], most: usize, watch: &Watch) -> Written {
             let shared = socket.handle();
             let mut ends = Vec::with_capacity(messages.len());
             let Ok(mut writer) = watch.call(|| (self.new)(socket)) else {
@@ -271,7 +352,7 @@ mod async_writer {
             for (index, message) in messages.iter().enumerate() {
                 let received = || shared.borrow().received.len();
                 let write = (self.write)(&mut writer, message);
-                if let Some(fault) = polled(index, watch, received, write) {
+                if let Some(fault) = polled(index, watch, received, most, write) {
                     return Written {
                         ends,
                         fault: Some(fault),
@@ -280,7 +361,8 @@ mod async_writer {
                 ends.push(shared.borrow().received.len());
             }
             let received = || shared.borrow().received.len();
-            let fault = polled(messages.len(), watch, received, (self.flush)(&mut writer));
+            let flush = (self.flush)(&mut writer);
+            let fault = polled(messages.len(), watch, received, most, flush);
             if let Some(last) = ends.last_mut() {
                 *last = shared.borrow().received.len();
             }
@@ -317,19 +399,16 @@ impl<M> Check<M> for WriterCheck<M> {
     fn draws(&self) -> Draws {
         Draws {
             cancels: false,
-            would_block: true,
+            would_block: self.writer.would_block(),
         }
     }
 
-    fn stream(
-        &self,
-        messages: &[&M],
-        watch: &Watch,
-    ) -> Option<Result<(Vec<u8>, Vec<usize>), Verdict>> {
+    fn stream(&self, messages: &[&M], watch: &Watch) -> Option<Result<Made, Verdict>> {
         watch.run("writing politely");
         let socket = Socket::writing(Vec::new(), 0, 0);
         let shared = socket.handle();
-        let written = self.writer.subject.run(socket, messages, watch);
+        // A polite peer takes everything at once: the writer's own loop bounds the run.
+        let written = self.writer.subject.run(socket, messages, usize::MAX, watch);
         let received = std::mem::take(&mut shared.borrow_mut().received);
         Some(match written.fault {
             None => Ok((received, written.ends)),
@@ -353,16 +432,22 @@ impl<M> Check<M> for WriterCheck<M> {
             0
         };
         options.watch.run("writing under the plan");
+        let would_block_every = if self.writer.would_block() {
+            plan.would_block_every
+        } else {
+            0
+        };
         let socket = Socket::writing(
             plan.chunk_lengths(case.wire.len()),
             interrupt_every,
-            plan.would_block_every,
+            would_block_every,
         );
         let shared = socket.handle();
+        let most = most_received(case.wire.len());
         let written = self
             .writer
             .subject
-            .run(socket, case.messages, options.watch);
+            .run(socket, case.messages, most, options.watch);
         let received = std::mem::take(&mut shared.borrow_mut().received);
         let fault = written
             .fault

@@ -18,9 +18,11 @@
 //! - `linear_cost`: checks whose cost follows the stream's length.
 
 mod any_stream;
+mod cancellation;
 mod decoder_shapes;
 mod entry_points;
 mod fuzz_engine;
+mod handoff;
 mod liveness;
 mod messages;
 mod new_shapes;
@@ -28,6 +30,7 @@ mod oracles;
 mod planted_bugs;
 mod slice_parsers;
 mod watch;
+mod write_side;
 
 use std::panic::{self, AssertUnwindSafe};
 

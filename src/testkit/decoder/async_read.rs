@@ -99,27 +99,28 @@ impl Poller {
     }
 }
 
-/// An async read loop's "next message" function, from a factory of fresh ones: an async
-/// closure (or `async fn`) that reads one message from the [`Socket`] and returns it, or
-/// `Ok(None)` at the end of the stream (feature `tokio`).
+/// An async read loop: `new_reader` takes the [`Socket`] and returns its "next message"
+/// function, an async closure that reads one message and returns it, or `Ok(None)` at the end
+/// of the stream (feature `tokio`). The closure owns what must outlive one read: the socket, a
+/// `BufReader` over it, a buffer of bytes read ahead.
 ///
 /// In the chunked runs, the read is dropped at the `Pending` the plan names
 /// ([`Plan::cancel_at`](crate::testkit::Plan::cancel_at)) and called again, as a branch of
-/// `tokio::select!` that loses is dropped: a read that keeps what it has read in the future
-/// loses it. Keep a partial message in state that outlives the call (a buffer the closure
-/// owns, a `FramedRead`), or use reads tokio documents as cancel safe.
+/// `tokio::select!` that loses is dropped: a read that keeps what it has read in the future (a
+/// `read_exact` into a local array, a `read_line` into a local `String`) loses it. Keep a
+/// partial message in the closure's state, or use reads tokio documents as cancel safe.
 ///
 /// ```
-/// use bytes::{Buf, BytesMut};
+/// use bytes::BytesMut;
 /// use lenframe::testkit::{async_reader, Checker};
 /// use lenframe::Codec;
 /// use tokio::io::AsyncReadExt;
+/// # use proptest::strategy::Strategy;
 ///
-/// // Cancel safe: the bytes read stay in `buf`, which outlives each call.
-/// let decoder = async_reader(|| {
-///     let mut codec = Codec::new();
-///     let mut buf = BytesMut::new();
-///     async move |socket: &mut lenframe::testkit::Socket| loop {
+/// // Cancel safe: the bytes read stay in `buf`, which outlives each read.
+/// let decoder = async_reader(|mut socket| {
+///     let (mut codec, mut buf) = (Codec::new(), BytesMut::new());
+///     async move || loop {
 ///         if let Some(frame) = codec.decode(&mut buf)? {
 ///             return Ok(Some(frame));
 ///         }
@@ -129,15 +130,14 @@ impl Poller {
 ///     }
 /// });
 /// let encode = |frame: &bytes::Bytes, dst: &mut BytesMut| Codec::new().encode(frame, dst).unwrap();
-/// let frame = proptest::collection::vec(0u8..=255, 0..40);
-/// # use proptest::strategy::Strategy;
-/// Checker::new(decoder, encode, frame.prop_map(bytes::Bytes::from)).assert();
+/// let frame = proptest::collection::vec(0u8..=255, 0..40).prop_map(bytes::Bytes::from);
+/// Checker::new(decoder, encode, frame).assert();
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub fn async_reader<N, F, T, E>(new_reader: N) -> Decoder<T>
 where
-    N: Fn() -> F + 'static,
-    F: AsyncFnMut(&mut Socket) -> Result<Option<T>, E>,
+    N: Fn(Socket) -> F + 'static,
+    F: AsyncFnMut() -> Result<Option<T>, E>,
     E: fmt::Debug + 'static,
     T: 'static,
 {
@@ -148,8 +148,8 @@ struct AsyncReader<N>(N);
 
 impl<N, F, T, E> Shape<T> for AsyncReader<N>
 where
-    N: Fn() -> F,
-    F: AsyncFnMut(&mut Socket) -> Result<Option<T>, E>,
+    N: Fn(Socket) -> F,
+    F: AsyncFnMut() -> Result<Option<T>, E>,
     E: fmt::Debug + 'static,
 {
     fn name(&self) -> &'static str {
@@ -161,15 +161,15 @@ where
     }
 
     fn run(&self, spec: &RunSpec<'_>, log: &mut Log<'_, T>) {
-        let mut socket = Socket::reading(spec.stream, spec.chunks);
+        let socket = Socket::reading(spec.stream, spec.chunks);
         let mut poller = Poller::new(&socket, spec.chunks.len(), log.limit());
-        let Some(mut read) = log.call(&self.0) else {
+        let Some(mut read) = log.call(|| (self.0)(socket)) else {
             return;
         };
         'calls: loop {
             let before = poller.delivered();
             let result = {
-                let mut future = pin!(read(&mut socket));
+                let mut future = pin!(read());
                 loop {
                     match poller.poll(log, |cx| future.as_mut().poll(cx)) {
                         Polled::Ready(result) => break result,

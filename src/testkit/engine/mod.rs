@@ -82,6 +82,9 @@ pub(crate) struct RunOptions<'a> {
     pub(crate) watch: &'a Watch,
 }
 
+/// A stream a subject made itself, and where each message ends in it.
+pub(crate) type Made = (Vec<u8>, Vec<usize>);
+
 /// A decoder and how its messages are judged, with the decoded type erased.
 pub(crate) trait Check<M> {
     /// Examines the case: its verdict, and, with `render`, its runs as a report shows them.
@@ -99,11 +102,7 @@ pub(crate) trait Check<M> {
 
     /// The stream of `messages` and where each ends, when the subject makes it itself (a
     /// writer's polite run) rather than the checker's encoder; `Err` when making it failed.
-    fn stream(
-        &self,
-        _messages: &[&M],
-        _watch: &Watch,
-    ) -> Option<Result<(Vec<u8>, Vec<usize>), Verdict>> {
+    fn stream(&self, _messages: &[&M], _watch: &Watch) -> Option<Result<Made, Verdict>> {
         None
     }
 }

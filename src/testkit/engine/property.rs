@@ -257,7 +257,13 @@ pub(crate) fn minimize_case<M: fmt::Debug + 'static>(
     let mut kept: Vec<usize> = (0..messages.len()).collect();
     let mut ends = ends;
     let mut dropped = false;
-    for i in (0..kept.len()).rev() {
+    // Lists of their own (a handshake first) lose no message here.
+    let droppable = if checker.messages.any_list {
+        kept.len()
+    } else {
+        0
+    };
+    for i in (0..droppable).rev() {
         let start = if i == 0 { 0 } else { ends[i - 1] };
         let len = ends[i] - start;
         let cuts: Vec<usize> = plan
@@ -307,7 +313,12 @@ fn drop_for_encoder<M: fmt::Debug + 'static>(
 ) -> (Vec<M>, Plan, Verdict) {
     let plan = plan.with_cuts(&[]);
     let mut kept: Vec<usize> = (0..messages.len()).collect();
-    for i in (0..kept.len()).rev() {
+    let droppable = if checker.messages.any_list {
+        kept.len()
+    } else {
+        0
+    };
+    for i in (0..droppable).rev() {
         let mut fewer = kept.clone();
         fewer.remove(i);
         let refs: Vec<&M> = fewer.iter().map(|&k| &messages[k]).collect();
@@ -351,11 +362,27 @@ fn minimize_cuts<M: fmt::Debug + 'static>(
     };
     let len = ends.last().copied().unwrap_or(0);
     let mut cuts = plan.cuts(len);
+    // A plan with other cuts, and a cancel point if the plan has one: the same, or (the cuts
+    // number the `Pending`s, so one moves with them) any up to one past the last chunk.
+    let with = |plan: &Plan, cuts: &[usize]| -> Vec<Plan> {
+        let base = plan.with_cuts(cuts);
+        let mut out = vec![base.clone()];
+        if let Some(at) = plan.cancel_at {
+            out.extend((0..=cuts.len() + 1).filter(|&k| k != at).map(|k| Plan {
+                cancel_at: Some(k),
+                ..base.clone()
+            }));
+        }
+        out
+    };
     for i in (0..cuts.len()).rev() {
         let mut fewer = cuts.clone();
         fewer.remove(i);
-        if try_plan(plan.with_cuts(&fewer), &mut plan, &mut verdict) {
-            cuts = fewer;
+        for candidate in with(&plan, &fewer) {
+            if try_plan(candidate, &mut plan, &mut verdict) {
+                cuts = fewer;
+                break;
+            }
         }
     }
     for i in 0..cuts.len() {
