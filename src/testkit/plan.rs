@@ -68,11 +68,9 @@ pub struct Plan {
     /// Decoders that read from a `std::io::Read`, and writers: an `Interrupted` error before
     /// every k-th read or write (0 and 1: never).
     pub interrupt_every: usize,
-    /// Async readers ([`async_reader`]): the read in progress is dropped when it returns its
-    /// k-th `Pending` (counting from 0), and called again, as a `select!` branch that loses
-    /// drops it. `None`: never.
-    ///
-    /// [`async_reader`]: crate::testkit::async_reader
+    /// Async readers (`async_reader`, feature `tokio`): the read in progress is dropped when
+    /// it returns its k-th `Pending` (counting from 0), and called again, as a `select!` branch
+    /// that loses drops it. `None`: never.
     pub cancel_at: Option<usize>,
     /// Writers ([`Writer`]): a `WouldBlock` error (`Pending` for async writers) before every
     /// k-th write (0 and 1: never). The caller retries a write that would block.

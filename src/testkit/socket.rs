@@ -6,9 +6,8 @@ use std::fmt;
 use std::io::{self, Write};
 use std::rc::Rc;
 
-/// The harness's end of a connection, as a subject under test sees it: what
-/// [`async_reader`](crate::testkit::async_reader), [`stream`](crate::testkit::stream) and
-/// [`handoff`](crate::testkit::handoff) decoders read from, and what a
+/// The harness's end of a connection, as a subject under test sees it: what `async_reader`,
+/// `stream` and `handoff` decoders read from (feature `tokio`), and what a
 /// [`Writer`](crate::testkit::Writer) writes to.
 ///
 /// - Read side (`tokio::io::AsyncRead`, feature `tokio`): the stream in the case's chunks.
@@ -36,8 +35,10 @@ impl fmt::Debug for Socket {
     }
 }
 
-/// What a socket and the run that made it share.
+/// What a socket and the run that made it share. (Without feature `tokio`, nothing reads from
+/// a socket: only writers use it.)
 #[derive(Debug, Default)]
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
 pub(crate) struct Shared {
     // The read side.
     data: Vec<u8>,
@@ -69,6 +70,7 @@ pub(crate) enum WriteOp {
     WouldBlock,
 }
 
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
 impl Shared {
     /// The next write's op, counting the call.
     pub(crate) fn next_write(&mut self) -> WriteOp {
@@ -116,6 +118,7 @@ impl Shared {
     }
 }
 
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
 impl Socket {
     /// A socket whose read side delivers `data` in `chunks` (covering it; none: one chunk),
     /// `Pending` before each and before the end. Its write side takes anything.

@@ -31,7 +31,7 @@ const RETRIES: usize = 64;
 ///   blocking socket: short writes and `Interrupted`;
 /// - [`Writer::nonblocking`]: the same over a non-blocking socket: `WouldBlock` too, and the
 ///   call retried;
-/// - [`Writer::from_async`]: the same for async writers (feature `tokio`): an `AsyncWrite`
+/// - `Writer::from_async`: the same for async writers (feature `tokio`): an `AsyncWrite`
 ///   wrapper (a compressor, a record layer), a `FramedWrite` as a `Sink`.
 pub struct Writer<M> {
     subject: Box<dyn Subject<M>>,

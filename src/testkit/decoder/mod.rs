@@ -265,6 +265,7 @@ pub(crate) struct RunSpec<'a> {
     /// Cursor parsers: bytes of junk in front of the input (0: none).
     pub(crate) junk: usize,
     /// Async readers: the read is dropped at the socket's `Pending` number k, and called again.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) cancel_at: Option<usize>,
 }
 
