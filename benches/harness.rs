@@ -11,6 +11,13 @@
 //!   `Arbitrary` messages, `Checker::fuzz` at default settings; and `nom-style/run`, the
 //!   property engine at default settings (256 cases, each from up to 256 random bytes).
 //!
+//! - `subjects/*`: the property engine at default settings (256 cases of 0 to 8 frames of up to
+//!   32 bytes) on each kind of subject, correct, against `plain decoder` (lenframe's `Codec`
+//!   on the same messages), the anchor: an async read loop under cancellation, the write side
+//!   (`FrameWriter` on a non-blocking socket), a handoff between two `FramedRead` codecs; and
+//!   `read_exact caught`, a planted read loop found and shrunk. Cases per second are 256 over
+//!   the time of a run.
+//!
 //! ```sh
 //! cargo bench --bench harness -- --warm-up-time 1 --measurement-time 3
 //! ```
@@ -20,7 +27,14 @@ use std::io::Cursor;
 
 use bytes::{BufMut, BytesMut};
 use criterion::{criterion_group, criterion_main, Criterion};
-use lenframe::testkit::{cursor_parser, parser, rest_parser, unexpected_eof, Checker, Plan};
+use lenframe::io::FrameWriter;
+use lenframe::testkit::{
+    async_reader, cursor_parser, handoff, parser, rest_parser, unexpected_eof, Checker, Plan,
+    Writer,
+};
+use lenframe::Codec;
+use proptest::strategy::Strategy;
+use tokio_util::codec::FramedRead;
 
 /// A 4-byte big-endian length, then the body: `None` until it is all there.
 fn slice(input: &[u8]) -> Option<(Vec<u8>, usize)> {
@@ -142,5 +156,73 @@ fn nom_style(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, cut_every_byte, nom_style);
+fn frame() -> impl Strategy<Value = Vec<u8>> {
+    proptest::collection::vec(proptest::num::u8::ANY, 0..32)
+}
+
+fn subjects(c: &mut Criterion) {
+    use tokio::io::AsyncReadExt;
+    let mut group = c.benchmark_group("subjects");
+    group.sample_size(10);
+    let plain = Checker::new(Codec::new, encode, frame());
+    group.bench_function("plain decoder", |b| b.iter(|| plain.run().unwrap()));
+    let cancel_safe = Checker::new(
+        async_reader(|mut socket| {
+            let (mut codec, mut buf) = (Codec::new(), BytesMut::new());
+            async move || loop {
+                if let Some(frame) = codec.decode(&mut buf)? {
+                    return Ok::<_, std::io::Error>(Some(frame.to_vec()));
+                }
+                if socket.read_buf(&mut buf).await? == 0 {
+                    let last = codec.decode_eof(&mut buf).map_err(std::io::Error::from)?;
+                    return Ok(last.map(|frame| frame.to_vec()));
+                }
+            }
+        }),
+        encode,
+        frame(),
+    );
+    group.bench_function("async reader", |b| b.iter(|| cancel_safe.run().unwrap()));
+    let read_exact = Checker::new(
+        async_reader(|mut socket| {
+            async move || {
+                let mut header = [0u8; 4];
+                if socket.read(&mut header[..1]).await? == 0 {
+                    return Ok::<_, std::io::Error>(None);
+                }
+                socket.read_exact(&mut header[1..]).await?;
+                let mut body = vec![0; u32::from_be_bytes(header) as usize];
+                socket.read_exact(&mut body).await?;
+                Ok(Some(body))
+            }
+        }),
+        encode,
+        frame(),
+    );
+    group.bench_function("read_exact caught", |b| {
+        b.iter(|| read_exact.run().unwrap_err())
+    });
+    let writer = Checker::for_writer(
+        Writer::nonblocking(
+            FrameWriter::new,
+            |w, payload: &Vec<u8>| w.write_frame(payload),
+            FrameWriter::flush,
+        ),
+        frame(),
+    );
+    group.bench_function("writer", |b| b.iter(|| writer.run().unwrap()));
+    let handoffs = Checker::new(
+        handoff(
+            |socket| FramedRead::new(socket, Codec::new()),
+            |frame: &bytes::Bytes| frame.is_empty(),
+            |first| first.map_decoder(|_| Codec::new()),
+        ),
+        |frame: &Vec<u8>, dst: &mut BytesMut| encode(frame, dst),
+        frame(),
+    );
+    group.bench_function("handoff", |b| b.iter(|| handoffs.run().unwrap()));
+    group.finish();
+}
+
+criterion_group!(benches, cut_every_byte, nom_style, subjects);
 criterion_main!(benches);
