@@ -10,6 +10,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 
+use crate::testkit::conversation::{ConversationCheck, Server};
 use crate::testkit::decoder::{Decoder, RunError};
 use crate::testkit::encoder::Encoder;
 use crate::testkit::engine::{self, AnyStream, Bound, Check};
@@ -357,7 +358,7 @@ impl<M: fmt::Debug + 'static> Checker<M> {
     ///     |socket| socket.flush(),
     /// );
     /// let failure = Checker::for_writer(writer, "[a-z]{1,8}").run().unwrap_err();
-    /// assert!(failure.to_string().contains("sent other bytes than to a peer that takes everything"));
+    /// assert!(failure.to_string().contains("sent other bytes than in the polite run"));
     /// ```
     pub fn for_writer(
         writer: Writer<M>,
@@ -378,6 +379,54 @@ impl<M: fmt::Debug + 'static> Checker<M> {
         checker
     }
 }
+
+impl<M: fmt::Debug + 'static> Checker<M> {
+    /// Checks a whole server over real loopback TCP ([`Server`]: one listening already, or a
+    /// program in any language that the check starts): lists of 0 to 8 messages drawn from
+    /// `message`, encoded by `encoder`, are sent to it politely (a write per message, each
+    /// answer awaited), then at once through a segmenting [`Proxy`](crate::testkit::Proxy),
+    /// which delivers them in the plan's chunks, each one read at the server. The client must
+    /// receive the same answers both times. Each case talks to the server twice, so the check
+    /// runs 32 cases unless told otherwise ([`Checker::cases`]), and shrinks a failure in at
+    /// most 256 steps.
+    ///
+    /// ```no_run
+    /// use bytes::BytesMut;
+    /// use lenframe::testkit::{Checker, Server};
+    ///
+    /// // The tutorial's communication loop: one `recv(1024)` taken as one message.
+    /// let server = Server::command("python3", ["examples/tutorial/loop_server.py", "{port}"]);
+    /// let raw = |word: &String, dst: &mut BytesMut| dst.extend_from_slice(word.as_bytes());
+    /// let failure = Checker::for_server(server, raw, "[a-z]{1,8}").run().unwrap_err();
+    /// println!("{failure}"); // two messages merged into one answer
+    /// ```
+    pub fn for_server(
+        server: Server,
+        encoder: impl Into<Encoder<M>>,
+        message: impl Strategy<Value = M> + 'static,
+    ) -> Checker<M> {
+        let mut checker = Checker::from_parts(
+            Box::new(ConversationCheck::new(server)),
+            encoder.into(),
+            Messages {
+                strategy: vec(message, 0..=MAX_MESSAGES).boxed(),
+                from_bytes: None,
+                any_list: true,
+            },
+        );
+        checker.options.truncation = Truncation::Off;
+        checker.options.kind = Kind::Conversation;
+        checker.options.cases = Some(SERVER_CASES);
+        checker.options.shrink_steps = Some(SERVER_SHRINK_STEPS);
+        checker
+    }
+}
+
+/// Cases a conversation check runs unless told otherwise.
+const SERVER_CASES: u32 = 32;
+
+/// Most cases a conversation check tries while shrinking, unless told otherwise.
+const SERVER_SHRINK_STEPS: u32 = 256;
 
 impl<M> Checker<M> {
     /// Checks this many cases instead of proptest's default (256, or `PROPTEST_CASES`).

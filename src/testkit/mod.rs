@@ -85,18 +85,21 @@
 //! [`IoOp`]s: short reads and writes, `Interrupted` and `WouldBlock`.
 
 mod checker;
+mod conversation;
 mod decoder;
 mod encoder;
 mod engine;
 mod io;
 mod oracle;
 mod plan;
+mod proxy;
 mod report;
 mod socket;
 mod watch;
 mod writer;
 
 pub use checker::{Checker, Truncation};
+pub use conversation::Server;
 #[cfg(feature = "tokio")]
 pub use decoder::async_read::{async_reader, handoff, stream};
 pub use decoder::buffered::Decode;
@@ -113,6 +116,7 @@ pub use decoder::{Decoder, Shown};
 pub use encoder::Encoder;
 pub use io::{ChunkedReader, ChunkedWriter, IoCounts, IoOp};
 pub use plan::Plan;
+pub use proxy::Proxy;
 pub use report::{Decoded, Ending, Failure, Fault, Run};
 pub use socket::Socket;
 pub use writer::Writer;

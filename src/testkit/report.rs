@@ -186,11 +186,18 @@ pub enum Fault {
         /// The error, shown with `Debug`.
         error: String,
     },
-    /// The peer received other bytes than a peer that takes everything did, from byte `at` on:
-    /// bytes lost, sent twice or out of order.
+    /// The peer received other bytes than in the polite run (a peer that takes everything;
+    /// a client that writes one message at a time), from byte `at` on: bytes lost, sent twice,
+    /// out of order, or other answers.
     BytesDiffer {
         /// The first byte that differs (or where the shorter of the two ends).
         at: usize,
+    },
+    /// A server left part of what it was sent unread for 2 s: in the planned exchange
+    /// (`planned`), or in the polite one.
+    StoppedReading {
+        /// Whether it was the planned exchange.
+        planned: bool,
     },
     /// A case failed during the search but passed when checked again: the decoder or the
     /// encoder depends on more than its input (global state, time, randomness).
@@ -287,9 +294,19 @@ impl fmt::Display for Fault {
             Fault::WriterFailed { index, error } => {
                 write!(f, "returned the error {error} on message {index}")
             }
-            Fault::BytesDiffer { at } => write!(
+            Fault::BytesDiffer { at } => {
+                write!(
+                    f,
+                    "sent other bytes than in the polite run, from byte {at} on"
+                )
+            }
+            Fault::StoppedReading { planned: true } => write!(
                 f,
-                "sent other bytes than to a peer that takes everything, from byte {at} on"
+                "stopped reading with part of a chunk unread (2 s), in the planned exchange"
+            ),
+            Fault::StoppedReading { planned: false } => write!(
+                f,
+                "stopped reading with part of a message unread (2 s), in the polite exchange"
             ),
             Fault::NotRepeatable { seen } => write!(
                 f,
@@ -445,6 +462,9 @@ pub struct Failure<M> {
     /// Writer checks ([`Checker::for_writer`]): what the peer received when the messages were
     /// written under the plan. (`stream` is what a peer that takes everything received.)
     pub written: Option<Vec<u8>>,
+    /// Conversation checks ([`Checker::for_server`]): what the client received in the polite
+    /// exchange, then in the planned one.
+    pub answers: Option<(Vec<u8>, Vec<u8>)>,
     /// Which generated case failed first (1 for the first; 0 when the case was given).
     pub case: usize,
     /// Cases tried while shrinking it to this one.
@@ -468,6 +488,8 @@ pub(crate) enum Kind {
     AnyStream,
     /// A writer against its polite run.
     Writer,
+    /// A server against its polite exchange.
+    Conversation,
 }
 
 impl<M> Failure<M> {
@@ -504,6 +526,16 @@ impl<M: fmt::Debug> fmt::Display for Failure<M> {
             (_, _) if matches!(fault, Fault::NotRepeatable { .. }) => {
                 writeln!(f, "a case {fault}")?;
             }
+            (Run::Encoding, Kind::Conversation) => writeln!(
+                f,
+                "talking to the server politely (a write per message, each answer awaited), \
+                 the client {fault}"
+            )?,
+            (_, Kind::Conversation) => writeln!(
+                f,
+                "talking to the server politely was right, but with the requests cut as planned \
+                 the server {fault}"
+            )?,
             (Run::Encoding, Kind::Writer) => writeln!(
                 f,
                 "writing the messages to a peer that takes everything, the writer {fault}"
@@ -535,6 +567,9 @@ impl<M: fmt::Debug> fmt::Display for Failure<M> {
         }
         if self.kind == Kind::Writer {
             return self.fmt_writer(f);
+        }
+        if self.kind == Kind::Conversation {
+            return self.fmt_conversation(f);
         }
         if !any_stream {
             let shown: Vec<String> = self
@@ -618,7 +653,73 @@ fn hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
     Ok(())
 }
 
+/// `bytes` as a report line shows text: a string when they are UTF-8, else a byte string,
+/// escaped; the first [`SHOWN_CHARS`] characters, and a count of the rest.
+fn escaped(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => shorten(format!("{text:?}")),
+        Err(_) => shorten(format!("b\"{}\"", bytes.escape_ascii())),
+    }
+}
+
 impl<M: fmt::Debug> Failure<M> {
+    /// The rest of a conversation check's report: the messages, the requests, the cuts, both
+    /// exchanges' answers.
+    fn fmt_conversation(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown: Vec<String> = self
+            .messages
+            .iter()
+            .map(|m| shorten(format!("{m:?}")))
+            .collect();
+        writeln!(
+            f,
+            "  messages sent ({}): [{}]",
+            self.messages.len(),
+            shown.join(", ")
+        )?;
+        writeln!(
+            f,
+            "  requests ({} bytes): {}",
+            self.stream.len(),
+            escaped(&self.stream)
+        )?;
+        if self.ends.len() > 1 {
+            writeln!(f, "  messages end at {:?}", self.ends)?;
+        }
+        let cuts = self.cuts();
+        if cuts.is_empty() {
+            writeln!(f, "  planned: all of it in one read at the server")?;
+        } else {
+            writeln!(
+                f,
+                "  planned: cut at {cuts:?}, reads of {:?} bytes at the server",
+                self.plan.chunk_lengths(self.stream.len())
+            )?;
+        }
+        if let Some((polite, planned)) = &self.answers {
+            writeln!(
+                f,
+                "  answered politely ({} bytes): {}",
+                polite.len(),
+                escaped(polite)
+            )?;
+            write!(
+                f,
+                "  answered as planned ({} bytes): {}",
+                planned.len(),
+                escaped(planned)
+            )?;
+        }
+        if self.case > 0 {
+            write!(
+                f,
+                "\n  (case {} of the search failed; {} cases tried while shrinking it)",
+                self.case, self.shrink_steps
+            )?;
+        }
+        Ok(())
+    }
+
     /// The rest of a writer check's report: the messages, both runs' bytes, the plan.
     fn fmt_writer(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let shown: Vec<String> = self

@@ -468,6 +468,7 @@ impl<M> Check<M> for WriterCheck<M> {
                 chunked: none("in chunks"),
                 failing: None,
                 written: Some(received),
+                answers: None,
             }
         });
         (verdict, rendered)

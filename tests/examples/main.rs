@@ -8,8 +8,10 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
+mod tutorial;
+
 /// An example's binary, built by `cargo test` in `target/<profile>/examples/`.
-fn example(name: &str) -> Command {
+fn example_path(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary's path");
     // target/<profile>/deps/examples-<hash> -> target/<profile>/examples/<name>
     let path: PathBuf = exe
@@ -23,7 +25,12 @@ fn example(name: &str) -> Command {
         "{} is missing: `cargo test` builds it (or run `cargo build --examples`)",
         path.display()
     );
-    Command::new(path)
+    path
+}
+
+/// An example's binary, to run.
+fn example(name: &str) -> Command {
+    Command::new(example_path(name))
 }
 
 /// Kills the server when the test ends, passing or failing.

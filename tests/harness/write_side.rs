@@ -144,7 +144,7 @@ fn write_for_write_all_is_caught_losing_bytes() {
     assert!(
         report.starts_with(
             "writing to a peer that takes everything was right, but under the plan the writer \
-             sent other bytes than to a peer that takes everything, from byte"
+             sent other bytes than in the polite run, from byte"
         ),
         "{report}"
     );

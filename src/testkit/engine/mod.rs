@@ -59,6 +59,8 @@ pub(crate) struct Rendered {
     pub(crate) failing: Option<Decoded>,
     /// Writer checks: what the peer received under the plan.
     pub(crate) written: Option<Vec<u8>>,
+    /// Conversation checks: the answers of the polite exchange, and under the plan.
+    pub(crate) answers: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 /// One case, encoded: what every decoder run of it needs.
@@ -262,6 +264,7 @@ impl<M, T: PartialEq<M> + fmt::Debug + 'static> Check<M> for Bound<T> {
             chunked: Decoded::of("in chunks", &chunked),
             failing: failing.as_ref().map(|(name, run)| Decoded::of(name, run)),
             written: None,
+            answers: None,
         });
         (verdict, rendered)
     }
@@ -329,6 +332,7 @@ impl<T: PartialEq + fmt::Debug + 'static> Check<u8> for AnyStream<T> {
             chunked: Decoded::of("in chunks", chunked),
             failing: None,
             written: None,
+            answers: None,
         });
         (verdict, rendered)
     }
@@ -534,6 +538,7 @@ impl<M: fmt::Debug + 'static> Checker<M> {
             chunked: rendered.chunked,
             failing: rendered.failing,
             written: rendered.written,
+            answers: rendered.answers,
             case,
             shrink_steps,
             input,
@@ -556,6 +561,7 @@ fn not_run() -> Rendered {
         chunked: nothing("in chunks"),
         failing: None,
         written: None,
+        answers: None,
     }
 }
 
