@@ -106,3 +106,108 @@ fn lenframes_echo_server_passes() {
     };
     Checker::for_server(server, framed, word()).assert();
 }
+
+/// `segment check` from the command line: the failure, its seed, and the same failure again
+/// from that seed.
+#[test]
+fn segment_check_reproduces_a_failure_from_its_printed_seed() {
+    if !python() {
+        return;
+    }
+    let script = format!(
+        "{}/examples/tutorial/struct_server.py",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let run = |seed: Option<&str>| {
+        let mut command = crate::example("segment");
+        command.args(["check", "--header", "i", "--cases", "8"]);
+        if let Some(seed) = seed {
+            command.args(["--seed", seed]);
+        }
+        let out = command
+            .args(["--", "python3", &script, "{port}"])
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+    };
+    let (code, first) = run(Some("12345"));
+    assert_eq!(code, Some(1), "{first}");
+    assert!(first.contains("rerun: --seed 12345"), "{first}");
+    let report = |out: &str| -> String {
+        out.lines()
+            .filter(|l| l.starts_with("  ") || l.starts_with("talking"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (code, again) = run(Some("12345"));
+    assert_eq!(code, Some(1));
+    assert_eq!(report(&first), report(&again), "the same failure from the same seed");
+    // The default seed is printed too.
+    let (_, default) = run(None);
+    assert!(default.contains("(seed "), "{default}");
+}
+
+#[test]
+fn segment_prints_help_and_refuses_bad_arguments() {
+    for sub in [&["--help"][..], &["check", "--help"], &["proxy", "--help"], &["measure", "--help"]] {
+        let out = crate::example("segment").args(sub).output().unwrap();
+        assert!(out.status.success(), "{sub:?}");
+        let help = String::from_utf8(out.stdout).unwrap();
+        assert!(help.starts_with("usage: segment"), "{sub:?}: {help}");
+    }
+    for bad in [
+        &["check", "--cases", "0", "--", "true"][..],
+        &["check", "--header", "x", "--", "true"],
+        &["check", "--raw"],
+        &["proxy", "--listen", "nowhere", "--upstream", "127.0.0.1:1"],
+        &["measure", "--boundaries", "abc"],
+        &["bogus"],
+    ] {
+        let out = crate::example("segment").args(bad).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains("usage: segment"), "{bad:?}: {stderr}");
+    }
+}
+
+/// Real segmentation as well as the proxy's: the same check inside a network namespace whose
+/// loopback carries at most 100 bytes a packet (as root, with `ip`); skipped otherwise.
+#[test]
+fn the_tutorial_check_holds_over_a_loopback_of_mtu_100() {
+    if !python() {
+        return;
+    }
+    let namespace = format!("lenframe-mtu-{}", std::process::id());
+    let ip = |args: &[&str]| {
+        std::process::Command::new("ip")
+            .args(args)
+            .output()
+            .is_ok_and(|out| out.status.success())
+    };
+    if !ip(&["netns", "add", &namespace]) {
+        eprintln!("no network namespace (not root, or no `ip`): real segmentation not checked");
+        return;
+    }
+    struct Removed(String);
+    impl Drop for Removed {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("ip")
+                .args(["netns", "delete", &self.0])
+                .output();
+        }
+    }
+    let _removed = Removed(namespace.clone());
+    assert!(ip(&["-n", &namespace, "link", "set", "lo", "mtu", "100", "up"]));
+    let binary = crate::example_path("segment");
+    for (script, expected) in [("struct_server.py", 1), ("exact_server.py", 0)] {
+        let path = format!("{}/examples/tutorial/{script}", env!("CARGO_MANIFEST_DIR"));
+        let out = std::process::Command::new("ip")
+            .args(["netns", "exec", &namespace])
+            .arg(&binary)
+            .args(["check", "--header", "i", "--cases", "16", "--", "python3", &path, "{port}"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(expected), "{script}: {stdout}");
+    }
+}
