@@ -103,7 +103,12 @@ struct Flags {
 
 impl Flags {
     /// Parses `args`: `switches` take no value, `valued` take one.
-    fn parse(args: &[String], switches: &[&str], valued: &[&str], help: &str) -> Result<Flags, Usage> {
+    fn parse(
+        args: &[String],
+        switches: &[&str],
+        valued: &[&str],
+        help: &str,
+    ) -> Result<Flags, Usage> {
         let mut values = Vec::new();
         let mut iter = args.iter();
         let mut rest = Vec::new();
@@ -147,7 +152,9 @@ impl Flags {
         self.value(flag)
             .map(|v| match v.parse::<u64>() {
                 Ok(n) if n >= 1 => Ok(n),
-                _ => Err(Usage(format!("{flag} takes a whole number of at least 1, not {v:?}"))),
+                _ => Err(Usage(format!(
+                    "{flag} takes a whole number of at least 1, not {v:?}"
+                ))),
             })
             .transpose()
     }
@@ -164,7 +171,11 @@ enum Framing {
 /// A codec for a Python `struct` header format: an optional byte order (`@`, `=`, `<`, `>`,
 /// `!`), then one of `bBhHiIlLqQ`.
 fn struct_header(format: &str) -> Result<Codec, Usage> {
-    let bad = || Usage(format!("--header takes a struct format such as i, <I or !H, not {format:?}"));
+    let bad = || {
+        Usage(format!(
+            "--header takes a struct format such as i, <I or !H, not {format:?}"
+        ))
+    };
     let (order, kind) = match format.len() {
         1 => ('@', format.chars().next().ok_or_else(bad)?),
         2 => {
@@ -202,7 +213,11 @@ fn check(args: &[String]) -> Result<ExitCode, Usage> {
     let Some((program, program_args)) = flags.rest.split_first() else {
         return Err(Usage("check needs a command after --".to_owned()));
     };
-    let framing = match (flags.value("--header"), flags.has("--lines"), flags.has("--raw")) {
+    let framing = match (
+        flags.value("--header"),
+        flags.has("--lines"),
+        flags.has("--raw"),
+    ) {
         (_, true, true) => return Err(Usage("--lines or --raw, not both".to_owned())),
         (Some(_), true, _) | (Some(_), _, true) => {
             return Err(Usage("--header, --lines or --raw: one of them".to_owned()))
@@ -249,7 +264,10 @@ fn check(args: &[String]) -> Result<ExitCode, Usage> {
     let started = Instant::now();
     match checker.run() {
         Ok(()) => {
-            println!("segment: passed in {:.1} s", started.elapsed().as_secs_f64());
+            println!(
+                "segment: passed in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(failure) => {
@@ -283,16 +301,25 @@ fn proxy(args: &[String]) -> Result<ExitCode, Usage> {
     let flags = Flags::parse(
         args,
         &[],
-        &["--listen", "--upstream", "--cuts", "--every", "--seed", "--back-every"],
+        &[
+            "--listen",
+            "--upstream",
+            "--cuts",
+            "--every",
+            "--seed",
+            "--back-every",
+        ],
         PROXY_HELP,
     )?;
     let addr = |flag: &str| -> Result<SocketAddr, Usage> {
         let value = flags
             .value(flag)
             .ok_or_else(|| Usage(format!("{flag} ADDR is required")))?;
-        value
-            .parse()
-            .map_err(|_| Usage(format!("{flag} takes an address such as 127.0.0.1:9000, not {value:?}")))
+        value.parse().map_err(|_| {
+            Usage(format!(
+                "{flag} takes an address such as 127.0.0.1:9000, not {value:?}"
+            ))
+        })
     };
     let (listen, upstream) = (addr("--listen")?, addr("--upstream")?);
     let mut to_server = Plan::default();
@@ -316,7 +343,10 @@ fn proxy(args: &[String]) -> Result<ExitCode, Usage> {
     }
     let proxy = Proxy::listen(listen, upstream, to_server.clone(), to_client)
         .map_err(|e| Usage(format!("cannot listen on {listen}: {e}")))?;
-    println!("proxy on {} -> {upstream}, client's bytes: {to_server}", proxy.addr());
+    println!(
+        "proxy on {} -> {upstream}, client's bytes: {to_server}",
+        proxy.addr()
+    );
     loop {
         std::thread::sleep(Duration::from_secs(3600));
     }
@@ -357,9 +387,12 @@ fn measure(args: &[String]) -> Result<ExitCode, Usage> {
         let total: usize = chunks.iter().sum();
         let mut plan = Plan::default();
         plan.chunks = chunks.clone();
-        let proxy = Proxy::start(upstream, plan, Plan::default()).map_err(|e| Usage(e.to_string()))?;
+        let proxy =
+            Proxy::start(upstream, plan, Plan::default()).map_err(|e| Usage(e.to_string()))?;
         let mut client = TcpStream::connect(proxy.addr()).map_err(|e| Usage(e.to_string()))?;
-        client.write_all(&vec![0x5A; total]).map_err(|e| Usage(e.to_string()))?;
+        client
+            .write_all(&vec![0x5A; total])
+            .map_err(|e| Usage(e.to_string()))?;
         drop(client);
         let reads = reads_rx
             .recv_timeout(Duration::from_secs(60))

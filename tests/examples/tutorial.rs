@@ -141,7 +141,11 @@ fn segment_check_reproduces_a_failure_from_its_printed_seed() {
     };
     let (code, again) = run(Some("12345"));
     assert_eq!(code, Some(1));
-    assert_eq!(report(&first), report(&again), "the same failure from the same seed");
+    assert_eq!(
+        report(&first),
+        report(&again),
+        "the same failure from the same seed"
+    );
     // The default seed is printed too.
     let (_, default) = run(None);
     assert!(default.contains("(seed "), "{default}");
@@ -149,7 +153,12 @@ fn segment_check_reproduces_a_failure_from_its_printed_seed() {
 
 #[test]
 fn segment_prints_help_and_refuses_bad_arguments() {
-    for sub in [&["--help"][..], &["check", "--help"], &["proxy", "--help"], &["measure", "--help"]] {
+    for sub in [
+        &["--help"][..],
+        &["check", "--help"],
+        &["proxy", "--help"],
+        &["measure", "--help"],
+    ] {
         let out = crate::example("segment").args(sub).output().unwrap();
         assert!(out.status.success(), "{sub:?}");
         let help = String::from_utf8(out.stdout).unwrap();
@@ -197,14 +206,18 @@ fn the_tutorial_check_holds_over_a_loopback_of_mtu_100() {
         }
     }
     let _removed = Removed(namespace.clone());
-    assert!(ip(&["-n", &namespace, "link", "set", "lo", "mtu", "100", "up"]));
+    assert!(ip(&[
+        "-n", &namespace, "link", "set", "lo", "mtu", "100", "up"
+    ]));
     let binary = crate::example_path("segment");
     for (script, expected) in [("struct_server.py", 1), ("exact_server.py", 0)] {
         let path = format!("{}/examples/tutorial/{script}", env!("CARGO_MANIFEST_DIR"));
         let out = std::process::Command::new("ip")
             .args(["netns", "exec", &namespace])
             .arg(&binary)
-            .args(["check", "--header", "i", "--cases", "16", "--", "python3", &path, "{port}"])
+            .args([
+                "check", "--header", "i", "--cases", "16", "--", "python3", &path, "{port}",
+            ])
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
