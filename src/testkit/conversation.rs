@@ -19,10 +19,10 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::testkit::engine::{Case, Check, Rendered, RunOptions, Verdict};
+use crate::testkit::engine::{not_run, Case, Check, Rendered, RunOptions, Verdict};
 use crate::testkit::plan::Plan;
 use crate::testkit::proxy::{read_by_far_end, Proxy};
-use crate::testkit::report::{Decoded, Ending, Fault, Run};
+use crate::testkit::report::{first_difference, Fault, Run};
 
 /// How long the client waits, with nothing arriving, before it takes an answer as whole.
 const QUIET: Duration = Duration::from_millis(5);
@@ -338,26 +338,8 @@ impl<M> Check<M> for ConversationCheck {
 }
 
 fn rendered(answers: Option<(Vec<u8>, Vec<u8>)>) -> Rendered {
-    let none = |run: &str| Decoded {
-        run: run.to_owned(),
-        messages: Vec::new(),
-        ending: Ending::Clean,
-        leftover: 0,
-    };
     Rendered {
-        one_piece: none("in one piece"),
-        chunked: none("in chunks"),
-        failing: None,
-        written: None,
         answers,
-    }
-}
-
-/// The first byte where `got` and `expected` differ (or where the shorter ends).
-fn first_difference(got: &[u8], expected: &[u8]) -> Option<usize> {
-    match got.iter().zip(expected).position(|(a, b)| a != b) {
-        Some(at) => Some(at),
-        None if got.len() != expected.len() => Some(got.len().min(expected.len())),
-        None => None,
+        ..not_run()
     }
 }

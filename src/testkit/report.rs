@@ -572,25 +572,10 @@ impl<M: fmt::Debug> fmt::Display for Failure<M> {
             return self.fmt_conversation(f);
         }
         if !any_stream {
-            let shown: Vec<String> = self
-                .messages
-                .iter()
-                .map(|m| shorten(format!("{m:?}")))
-                .collect();
-            writeln!(
-                f,
-                "  messages encoded ({}): [{}]",
-                self.messages.len(),
-                shown.join(", ")
-            )?;
+            self.fmt_messages(f, "encoded")?;
         }
         write!(f, "  stream ({} bytes):", self.stream.len())?;
-        for byte in self.stream.iter().take(SHOWN_BYTES) {
-            write!(f, " {byte:02x}")?;
-        }
-        if self.stream.len() > SHOWN_BYTES {
-            write!(f, " ... ({} more)", self.stream.len() - SHOWN_BYTES)?;
-        }
+        hex(f, &self.stream)?;
         writeln!(f)?;
         if self.ends.len() > 1 {
             writeln!(f, "  messages end at {:?}", self.ends)?;
@@ -627,17 +612,17 @@ impl<M: fmt::Debug> fmt::Display for Failure<M> {
         if let Some(failing) = &self.failing {
             write!(f, "\n  decoded {}: {failing}", failing.run)?;
         }
-        if self.case > 0 {
-            write!(
-                f,
-                "\n  (case {} of the search failed; {} cases tried while shrinking it)",
-                self.case, self.shrink_steps
-            )?;
-        }
-        if let Some(path) = &self.recorded {
-            write!(f, "\n  recorded as {}", path.display())?;
-        }
-        Ok(())
+        self.fmt_search(f)
+    }
+}
+
+/// The first byte where `got` and `expected` differ (where the shorter ends, when one is a
+/// prefix of the other); `None` when they are equal.
+pub(crate) fn first_difference(got: &[u8], expected: &[u8]) -> Option<usize> {
+    match got.iter().zip(expected).position(|(a, b)| a != b) {
+        Some(at) => Some(at),
+        None if got.len() != expected.len() => Some(got.len().min(expected.len())),
+        None => None,
     }
 }
 
@@ -663,9 +648,8 @@ fn escaped(bytes: &[u8]) -> String {
 }
 
 impl<M: fmt::Debug> Failure<M> {
-    /// The rest of a conversation check's report: the messages, the requests, the cuts, both
-    /// exchanges' answers.
-    fn fmt_conversation(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// The report's line of messages: `  messages {verb} (n): [...]`.
+    fn fmt_messages(&self, f: &mut fmt::Formatter<'_>, verb: &str) -> fmt::Result {
         let shown: Vec<String> = self
             .messages
             .iter()
@@ -673,10 +657,31 @@ impl<M: fmt::Debug> Failure<M> {
             .collect();
         writeln!(
             f,
-            "  messages sent ({}): [{}]",
+            "  messages {verb} ({}): [{}]",
             self.messages.len(),
             shown.join(", ")
-        )?;
+        )
+    }
+
+    /// The report's last lines: which case failed, and where it was recorded.
+    fn fmt_search(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.case > 0 {
+            write!(
+                f,
+                "\n  (case {} of the search failed; {} cases tried while shrinking it)",
+                self.case, self.shrink_steps
+            )?;
+        }
+        if let Some(path) = &self.recorded {
+            write!(f, "\n  recorded as {}", path.display())?;
+        }
+        Ok(())
+    }
+
+    /// The rest of a conversation check's report: the messages, the requests, the cuts, both
+    /// exchanges' answers.
+    fn fmt_conversation(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_messages(f, "sent")?;
         writeln!(
             f,
             "  requests ({} bytes): {}",
@@ -710,29 +715,12 @@ impl<M: fmt::Debug> Failure<M> {
                 escaped(planned)
             )?;
         }
-        if self.case > 0 {
-            write!(
-                f,
-                "\n  (case {} of the search failed; {} cases tried while shrinking it)",
-                self.case, self.shrink_steps
-            )?;
-        }
-        Ok(())
+        self.fmt_search(f)
     }
 
     /// The rest of a writer check's report: the messages, both runs' bytes, the plan.
     fn fmt_writer(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let shown: Vec<String> = self
-            .messages
-            .iter()
-            .map(|m| shorten(format!("{m:?}")))
-            .collect();
-        writeln!(
-            f,
-            "  messages written ({}): [{}]",
-            self.messages.len(),
-            shown.join(", ")
-        )?;
+        self.fmt_messages(f, "written")?;
         write!(
             f,
             "  received by a peer that takes everything ({} bytes):",
@@ -768,17 +756,7 @@ impl<M: fmt::Debug> Failure<M> {
             write!(f, "  received under the plan ({} bytes):", written.len())?;
             hex(f, written)?;
         }
-        if self.case > 0 {
-            write!(
-                f,
-                "\n  (case {} of the search failed; {} cases tried while shrinking it)",
-                self.case, self.shrink_steps
-            )?;
-        }
-        if let Some(path) = &self.recorded {
-            write!(f, "\n  recorded as {}", path.display())?;
-        }
-        Ok(())
+        self.fmt_search(f)
     }
 }
 

@@ -12,9 +12,9 @@
 use std::fmt;
 use std::io;
 
-use crate::testkit::engine::{Case, Check, Made, Rendered, RunOptions, Verdict};
+use crate::testkit::engine::{not_run, Case, Check, Made, Rendered, RunOptions, Verdict};
 use crate::testkit::plan::{Draws, Plan};
-use crate::testkit::report::{Decoded, Ending, Fault, Run};
+use crate::testkit::report::{first_difference, Fault, Run};
 use crate::testkit::socket::Socket;
 use crate::testkit::watch::Watch;
 
@@ -93,14 +93,7 @@ impl<M: 'static> Writer<M> {
         L: Fn(&mut W) -> io::Result<()> + 'static,
         W: 'static,
     {
-        Writer {
-            subject: Box::new(Blocking {
-                new,
-                write,
-                flush,
-                nonblocking: false,
-            }),
-        }
+        Writer::over_std(new, write, flush, false)
     }
 
     /// As [`Writer::blocking`], on a non-blocking socket: writes also fail with `WouldBlock` as
@@ -128,12 +121,22 @@ impl<M: 'static> Writer<M> {
         L: Fn(&mut W) -> io::Result<()> + 'static,
         W: 'static,
     {
+        Writer::over_std(new, write, flush, true)
+    }
+
+    fn over_std<W, N, F, L>(new: N, write: F, flush: L, nonblocking: bool) -> Writer<M>
+    where
+        N: Fn(Socket) -> W + 'static,
+        F: Fn(&mut W, &M) -> io::Result<()> + 'static,
+        L: Fn(&mut W) -> io::Result<()> + 'static,
+        W: 'static,
+    {
         Writer {
             subject: Box::new(Blocking {
                 new,
                 write,
                 flush,
-                nonblocking: true,
+                nonblocking,
             }),
         }
     }
@@ -384,17 +387,6 @@ impl<M> WriterCheck<M> {
     }
 }
 
-/// The first byte where `got` and `expected` differ (their common length, when one is a prefix
-/// of the other); `None` when they are equal.
-fn first_difference(got: &[u8], expected: &[u8]) -> Option<usize> {
-    let common = got.len().min(expected.len());
-    match got.iter().zip(expected).position(|(a, b)| a != b) {
-        Some(at) => Some(at),
-        None if got.len() != expected.len() => Some(common),
-        None => None,
-    }
-}
-
 impl<M> Check<M> for WriterCheck<M> {
     fn draws(&self) -> Draws {
         Draws {
@@ -456,20 +448,9 @@ impl<M> Check<M> for WriterCheck<M> {
             run: Run::Written,
             fault,
         });
-        let rendered = render.then(|| {
-            let none = |run: &str| Decoded {
-                run: run.to_owned(),
-                messages: Vec::new(),
-                ending: Ending::Clean,
-                leftover: 0,
-            };
-            Rendered {
-                one_piece: none("in one piece"),
-                chunked: none("in chunks"),
-                failing: None,
-                written: Some(received),
-                answers: None,
-            }
+        let rendered = render.then(|| Rendered {
+            written: Some(received),
+            ..not_run()
         });
         (verdict, rendered)
     }
@@ -477,7 +458,7 @@ impl<M> Check<M> for WriterCheck<M> {
 
 #[cfg(test)]
 mod tests {
-    use super::first_difference;
+    use crate::testkit::report::first_difference;
 
     #[test]
     fn the_first_difference_is_where_bytes_differ_or_one_ends() {

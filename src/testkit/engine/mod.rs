@@ -548,8 +548,9 @@ impl<M: fmt::Debug + 'static> Checker<M> {
     }
 }
 
-/// The runs of a case whose messages were not all encoded.
-fn not_run() -> Rendered {
+/// The runs of a case whose messages were not all encoded, or of a check that decodes nothing
+/// (a writer's, a conversation's): empty.
+pub(crate) fn not_run() -> Rendered {
     let nothing = |run: &str| Decoded {
         run: run.to_owned(),
         messages: Vec::new(),
