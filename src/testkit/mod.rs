@@ -79,6 +79,15 @@
 //! property failure can be written as such an input ([`Checker::record_failures`]);
 //! [`Checker::check`] checks one given case.
 //!
+//! # Around the decoder: writers and whole servers
+//!
+//! - [`Checker::for_writer`] checks a [`Writer`]: the messages written to a [`Socket`] that
+//!   takes short writes and fails with `Interrupted` and `WouldBlock` must reach the peer as they
+//!   do when every write is taken whole.
+//! - [`Checker::for_server`] checks a whole [`Server`] over real loopback TCP, in any language:
+//!   the answers to messages that reach it cut by a segmenting [`Proxy`] must be the answers to
+//!   the same messages sent politely, one at a time.
+//!
 //! # Readers and writers that misbehave
 //!
 //! [`ChunkedReader`] and [`ChunkedWriter`] wrap any reader or writer and replay a schedule of
