@@ -312,6 +312,16 @@ impl<M> Check<M> for ConversationCheck {
             Ok(reference) => reference,
             Err(e) => return broken(e),
         };
+        if reference.stalled {
+            let verdict = Verdict {
+                run: Run::Encoding,
+                fault: Fault::StoppedReading { planned: false },
+            };
+            return (
+                Some(verdict),
+                render.then(|| rendered(Some((reference.answers, Vec::new())))),
+            );
+        }
         options.watch.run("talking through the proxy");
         let got = match self
             .server
@@ -321,10 +331,8 @@ impl<M> Check<M> for ConversationCheck {
             Ok(got) => got,
             Err(e) => return broken(e),
         };
-        let fault = if reference.stalled || got.stalled {
-            Some(Fault::StoppedReading {
-                planned: got.stalled,
-            })
+        let fault = if got.stalled {
+            Some(Fault::StoppedReading { planned: true })
         } else {
             first_difference(&got.answers, &reference.answers).map(|at| Fault::BytesDiffer { at })
         };

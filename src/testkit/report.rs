@@ -526,11 +526,17 @@ impl<M: fmt::Debug> fmt::Display for Failure<M> {
             (_, _) if matches!(fault, Fault::NotRepeatable { .. }) => {
                 writeln!(f, "a case {fault}")?;
             }
-            (Run::Encoding, Kind::Conversation) => writeln!(
-                f,
-                "talking to the server politely (a write per message, each answer awaited), \
-                 the client {fault}"
-            )?,
+            (Run::Encoding, Kind::Conversation) => {
+                let who = match fault {
+                    Fault::StoppedReading { .. } => "server",
+                    _ => "client",
+                };
+                writeln!(
+                    f,
+                    "talking to the server politely (a write per message, each answer awaited), \
+                     the {who} {fault}"
+                )?;
+            }
             (_, Kind::Conversation) => writeln!(
                 f,
                 "talking to the server politely was right, but with the requests cut as planned \

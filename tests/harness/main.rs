@@ -19,6 +19,7 @@
 
 mod any_stream;
 mod cancellation;
+mod conversation;
 mod decoder_shapes;
 mod entry_points;
 mod fuzz_engine;

@@ -1,0 +1,193 @@
+//! The conversation check and its proxy, in process: `Checker::for_server` against servers on
+//! threads of this test. A server that takes one read for one message (the socket tutorial's
+//! loop, in Rust) is caught, shrunk to one message and one cut; its twin, which frames its
+//! messages with lenframe, passes; a server that stops reading is reported as such. The proxy
+//! delivers each planned chunk as one read. (The tutorial's own Python servers:
+//! `tests/examples/tutorial.rs`.)
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::thread;
+
+use bytes::BytesMut;
+use lenframe::io::{FrameReader, FrameWriter};
+use lenframe::testkit::{Checker, Fault, Plan, Proxy, Run, Server};
+use lenframe::Codec;
+
+/// Serves every connection on a thread with `serve`, forever.
+fn spawn_server(serve: fn(TcpStream)) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            thread::spawn(move || serve(conn));
+        }
+    });
+    addr
+}
+
+/// The tutorial's loop: each read is a message, answered with its length and its bytes.
+fn one_read_one_message(mut conn: TcpStream) {
+    let mut buf = [0u8; 1024];
+    while let Ok(n) = conn.read(&mut buf) {
+        if n == 0 {
+            return;
+        }
+        let mut answer = vec![u8::try_from(n).unwrap_or(255)];
+        answer.extend_from_slice(&buf[..n]);
+        if conn.write_all(&answer).is_err() {
+            return;
+        }
+    }
+}
+
+/// The twin: each frame is a message, answered the same way.
+fn framed(conn: TcpStream) {
+    let Ok(write_half) = conn.try_clone() else {
+        return;
+    };
+    let mut frames = FrameReader::new(conn);
+    let mut out = FrameWriter::new(write_half);
+    while let Ok(Some(frame)) = frames.read_frame() {
+        let mut answer = vec![u8::try_from(frame.len()).unwrap_or(255)];
+        answer.extend_from_slice(&frame);
+        if out.write_frame(&answer).and_then(|()| out.flush()).is_err() {
+            return;
+        }
+    }
+}
+
+/// Reads nothing, and holds the connection until the client goes.
+fn never_reads(conn: TcpStream) {
+    let _held = conn;
+    thread::sleep(std::time::Duration::from_secs(10));
+}
+
+fn encode(word: &String, dst: &mut BytesMut) {
+    Codec::new().encode(word.as_bytes(), dst).unwrap();
+}
+
+fn word() -> &'static str {
+    "[a-z]{1,6}"
+}
+
+#[test]
+fn a_server_that_takes_a_read_for_a_message_is_caught() {
+    let server = Server::at(spawn_server(one_read_one_message));
+    let failure = Checker::for_server(server, encode, word())
+        .run()
+        .expect_err("caught");
+    eprintln!("{failure}");
+    assert_eq!(failure.run, Run::Written);
+    assert!(
+        matches!(failure.fault, Fault::BytesDiffer { .. }),
+        "{failure}"
+    );
+    assert_eq!(failure.messages.len(), 1, "{failure}");
+    assert_eq!(failure.cuts().len(), 1, "{failure}");
+    let (polite, planned) = failure.answers.clone().expect("both exchanges");
+    assert_ne!(polite, planned);
+    let report = failure.to_string();
+    assert!(
+        report.starts_with(
+            "talking to the server politely was right, but with the requests cut as planned \
+             the server sent other bytes than in the polite run"
+        ),
+        "{report}"
+    );
+    assert!(report.contains("reads of ["), "{report}");
+}
+
+#[test]
+fn a_server_that_frames_its_messages_passes() {
+    let server = Server::at(spawn_server(framed));
+    Checker::for_server(server, encode, word())
+        .cases(16)
+        .assert();
+}
+
+#[test]
+fn a_server_that_stops_reading_is_reported() {
+    let server = Server::at(spawn_server(never_reads));
+    let checker = Checker::for_server(server, encode, word()).shrink_steps(0);
+    let failure = checker
+        .check(&["hello".to_owned()], &Plan::default())
+        .expect_err("caught");
+    assert!(
+        matches!(failure.fault, Fault::StoppedReading { planned: false }),
+        "{failure}"
+    );
+    assert_eq!(
+        failure.run,
+        Run::Encoding,
+        "in the polite exchange: {failure}"
+    );
+    assert!(
+        failure.to_string().starts_with(
+            "talking to the server politely (a write per message, each answer awaited), the \
+             server stopped reading"
+        ),
+        "{failure}"
+    );
+}
+
+#[test]
+fn a_server_that_is_not_there_is_an_error_not_a_pass() {
+    let gone = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let failure = Checker::for_server(Server::at(gone), encode, word())
+        .check(&["a".to_owned()], &Plan::default())
+        .expect_err("nothing listens");
+    assert_eq!(failure.run, Run::Encoding, "{failure}");
+}
+
+#[test]
+fn the_proxy_delivers_each_planned_chunk_as_one_read_and_counts_no_stall() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = listener.local_addr().unwrap();
+    let recorder = thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let (mut reads, mut got, mut buf) = (Vec::new(), Vec::new(), [0u8; 4096]);
+        loop {
+            match conn.read(&mut buf).unwrap() {
+                0 => return (reads, got),
+                n => {
+                    reads.push(n);
+                    got.extend_from_slice(&buf[..n]);
+                }
+            }
+        }
+    });
+    let mut plan = Plan::at(&[1, 2, 5, 9, 10]);
+    plan.then_every = 7;
+    let proxy = Proxy::start(upstream, plan, Plan::default()).unwrap();
+    let sent: Vec<u8> = (0..40).collect();
+    let mut client = TcpStream::connect(proxy.addr()).unwrap();
+    client.write_all(&sent).unwrap();
+    drop(client);
+    let (reads, got) = recorder.join().unwrap();
+    assert_eq!(got, sent);
+    assert_eq!(reads, [1, 1, 3, 4, 1, 7, 7, 7, 7, 2]);
+    assert_eq!(proxy.stalls(), 0);
+}
+
+#[test]
+fn the_proxy_closes_a_direction_at_the_truncation_point() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = listener.local_addr().unwrap();
+    let recorder = thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut got = Vec::new();
+        conn.read_to_end(&mut got).unwrap();
+        got
+    });
+    let mut plan = Plan::default();
+    plan.truncate = Some(3);
+    let proxy = Proxy::start(upstream, plan, Plan::default()).unwrap();
+    let mut client = TcpStream::connect(proxy.addr()).unwrap();
+    client.write_all(b"hello").unwrap();
+    assert_eq!(recorder.join().unwrap(), b"hel");
+    drop(client);
+}
