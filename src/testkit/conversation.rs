@@ -77,8 +77,10 @@ impl Server {
         }
     }
 
-    /// A program the check starts, and starts again when a case made it exit. An argument
-    /// `{port}` (or one containing it) becomes a free port on `127.0.0.1`, also given in the
+    /// A program the check starts, and starts again when a case made it exit. It serves one
+    /// connection after another: each case connects to it twice, and each start once more,
+    /// with no bytes, to see it listening. An argument `{port}` (or one containing it)
+    /// becomes a free port on `127.0.0.1`, also given in the
     /// environment variable `PORT`; a program that takes no port prints its address first
     /// (a line ending in `HOST:PORT`, as `listening on 127.0.0.1:PORT`). It is killed when the
     /// check is dropped.

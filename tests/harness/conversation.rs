@@ -2,12 +2,16 @@
 //! threads of this test. A server that takes one read for one message (the socket tutorial's
 //! loop, in Rust) is caught, shrunk to one message and one cut; its twin, which frames its
 //! messages with lenframe, passes; a server that stops reading is reported as such. The proxy
-//! delivers each planned chunk as one read. (The tutorial's own Python servers:
-//! `tests/examples/tutorial.rs`.)
+//! delivers each planned chunk as one read. `Server::command` starts this test binary as the
+//! server program (an ignored test serves on `PORT`), starts it again when it exits, reports one
+//! that exits or never listens, and kills it when the check is dropped. (The tutorial's own
+//! Python servers: `tests/examples/tutorial.rs`.)
 
+use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
+use std::time::Duration;
 
 use bytes::BytesMut;
 use lenframe::io::{FrameReader, FrameWriter};
@@ -60,7 +64,7 @@ fn framed(conn: TcpStream) {
 /// Reads nothing, and holds the connection until the client goes.
 fn never_reads(conn: TcpStream) {
     let _held = conn;
-    thread::sleep(std::time::Duration::from_secs(10));
+    thread::sleep(Duration::from_secs(10));
 }
 
 fn encode(word: &String, dst: &mut BytesMut) {
@@ -190,4 +194,129 @@ fn the_proxy_closes_a_direction_at_the_truncation_point() {
     client.write_all(b"hello").unwrap();
     assert_eq!(recorder.join().unwrap(), b"hel");
     drop(client);
+}
+
+/// The port a server program was given, when this binary runs as one (`PORT`, set by
+/// `Server::command`); `None` when the ignored tests below run as tests.
+fn given_port() -> Option<u16> {
+    std::env::var("PORT").ok()?.parse().ok()
+}
+
+/// Serves framed messages on `PORT` (and writes the port to the file named by the last
+/// argument), a thread a connection; exits at once when a message is `exit`, as a crash would.
+fn serve_on_given_port() {
+    let Some(port) = given_port() else { return };
+    if let Some(file) = std::env::args()
+        .next_back()
+        .filter(|a| a.ends_with(".port"))
+    {
+        std::fs::write(file, port.to_string()).unwrap();
+    }
+    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    for conn in listener.incoming().flatten() {
+        thread::spawn(move || {
+            let Ok(write_half) = conn.try_clone() else {
+                return;
+            };
+            let mut frames = FrameReader::new(conn);
+            let mut out = FrameWriter::new(write_half);
+            while let Ok(Some(frame)) = frames.read_frame() {
+                if &frame[..] == b"exit" {
+                    std::process::exit(0);
+                }
+                if out.write_frame(&frame).and_then(|()| out.flush()).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+#[test]
+#[ignore = "a server program for Server::command, started by the tests below"]
+fn serve_framed() {
+    serve_on_given_port();
+}
+
+#[test]
+#[ignore = "a server program for Server::command, started by the tests below"]
+fn sleep_without_listening() {
+    if given_port().is_some() {
+        thread::sleep(Duration::from_secs(20));
+    }
+}
+
+/// This test binary, run as the ignored test `name`: `{port}` (a filter that matches no test)
+/// makes `Server::command` give it a port; `extra` are more such filters.
+fn this_binary_running(name: &str, extra: &[&str]) -> Server {
+    let mut args: Vec<OsString> = vec![
+        format!("conversation::{name}").into(),
+        "--exact".into(),
+        "--ignored".into(),
+        "--test-threads=1".into(),
+        "port-{port}".into(),
+    ];
+    args.extend(extra.iter().map(OsString::from));
+    Server::command(std::env::current_exe().unwrap(), args)
+}
+
+#[test]
+fn a_server_program_given_a_port_is_checked_and_killed_when_the_check_is_dropped() {
+    let port_file =
+        std::env::temp_dir().join(format!("lenframe-conversation-{}.port", std::process::id()));
+    let server = this_binary_running("serve_framed", &[port_file.to_str().unwrap()]);
+    let shown = format!("{server:?}");
+    assert!(shown.starts_with("Server::command("), "{shown}");
+    assert!(shown.contains("port-{port}"), "{shown}");
+    let checker = Checker::for_server(server, encode, word()).cases(4);
+    checker.assert();
+    let port: u16 = std::fs::read_to_string(&port_file)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let _ = std::fs::remove_file(&port_file);
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_ok(), "running");
+    drop(checker);
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the program outlived its check"
+    );
+}
+
+#[test]
+fn a_server_program_that_a_case_made_exit_is_started_again_for_the_next() {
+    let server = this_binary_running("serve_framed", &[]);
+    let checker = Checker::for_server(server, encode, word()).shrink_steps(0);
+    checker
+        .check(&["hello".to_owned()], &Plan::at(&[2]))
+        .unwrap();
+    // The program exits on reading this message; whatever the check makes of it, the program
+    // is gone (or going) once the check returns, and the next case needs it again. Each try
+    // waits a little longer for the exit to be seen; without the restart, every try fails.
+    let _ = checker.check(&["exit".to_owned()], &Plan::default());
+    let again = ["hello".to_owned(), "again".to_owned()];
+    let passed = (0..20).any(|attempt| {
+        thread::sleep(Duration::from_millis(50 * attempt));
+        checker.check(&again, &Plan::at(&[3])).is_ok()
+    });
+    assert!(passed, "the program was not started again");
+}
+
+#[test]
+fn a_server_program_that_exits_or_never_listens_is_an_error_naming_it() {
+    let exits = this_binary_running("no_such_test", &[]);
+    let failure = Checker::for_server(exits, encode, word())
+        .check(&["a".to_owned()], &Plan::default())
+        .expect_err("the program exited");
+    assert_eq!(failure.run, Run::Encoding, "{failure}");
+    assert!(failure.to_string().contains("exited"), "{failure}");
+
+    let silent = this_binary_running("sleep_without_listening", &[]);
+    let failure = Checker::for_server(silent, encode, word())
+        .check(&["a".to_owned()], &Plan::default())
+        .expect_err("the program never listens");
+    assert!(
+        failure.to_string().contains("is not listening on"),
+        "{failure}"
+    );
 }
