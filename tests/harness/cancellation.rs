@@ -202,6 +202,32 @@ fn each_cancellation_bug_is_caught_from_32_other_seeds() {
 }
 
 #[test]
+fn a_mapped_async_reader_is_still_cancelled() {
+    let mapped = read_exact_reader().map(|frame: Bytes| frame);
+    let failure = Checker::new(mapped, encode, frame())
+        .run()
+        .expect_err("caught");
+    assert_small_cancel(&failure);
+}
+
+/// Each run's polls are bounded by its chunks and its messages: many messages in one read are
+/// all polled out of a stream and an async reader.
+#[test]
+fn sixty_four_messages_in_one_read_are_all_decoded() {
+    let frames: Vec<Bytes> = (0..64u8).map(|i| Bytes::from(vec![i; 3])).collect();
+    let one_read = lenframe::testkit::Plan::default();
+    for decoder in [
+        buffered_reader(),
+        framed(Codec::new),
+        stream(|socket| FramedRead::new(socket, Codec::new())),
+    ] {
+        Checker::new(decoder, encode, frame())
+            .check(&frames, &one_read)
+            .unwrap();
+    }
+}
+
+#[test]
 fn cancel_safe_readers_pass() {
     Checker::new(buffered_reader(), encode, frame()).assert();
     lines(kept_buffer_reader()).assert();

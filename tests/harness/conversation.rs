@@ -67,6 +67,27 @@ fn never_reads(conn: TcpStream) {
     thread::sleep(Duration::from_secs(10));
 }
 
+/// Answers each read that holds whole frames; at a read that ends inside a frame, stops
+/// reading and holds the connection.
+fn stops_reading_mid_frame(mut conn: TcpStream) {
+    let mut buf = [0u8; 1024];
+    while let Ok(n) = conn.read(&mut buf) {
+        let mut at = 0;
+        while at + 4 <= n {
+            let len = u32::from_be_bytes(buf[at..at + 4].try_into().unwrap()) as usize;
+            at += 4 + len;
+        }
+        if n == 0 || at != n {
+            break;
+        }
+        if conn.write_all(&buf[..n]).is_err() {
+            return;
+        }
+    }
+    let _held = conn;
+    thread::sleep(Duration::from_secs(10));
+}
+
 fn encode(word: &String, dst: &mut BytesMut) {
     Codec::new().encode(word.as_bytes(), dst).unwrap();
 }
@@ -133,6 +154,20 @@ fn a_server_that_stops_reading_is_reported() {
         ),
         "{failure}"
     );
+}
+
+#[test]
+fn a_server_that_stops_reading_mid_message_is_reported_in_the_planned_run() {
+    let server = Server::at(spawn_server(stops_reading_mid_frame));
+    let checker = Checker::for_server(server, encode, word()).shrink_steps(0);
+    let failure = checker
+        .check(&["hello".to_owned()], &Plan::at(&[2]))
+        .expect_err("caught");
+    assert!(
+        matches!(failure.fault, Fault::StoppedReading { planned: true }),
+        "{failure}"
+    );
+    assert_eq!(failure.run, Run::Written, "{failure}");
 }
 
 #[test]

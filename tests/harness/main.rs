@@ -15,7 +15,10 @@
 //! - `entry_points`: every verb of the property engine, and the report;
 //! - `fuzz_engine`: the fuzz engine and corpus replay;
 //! - `watch`: hung calls, runaway buffers and noisy panics;
-//! - `linear_cost`: checks whose cost follows the stream's length.
+//! - `cancellation`: async reads dropped mid-message, as a losing `select!` branch drops them;
+//! - `write_side`: short writes, `Interrupted` and `WouldBlock` under a writer;
+//! - `handoff`: a protocol that switches decoders mid-stream;
+//! - `conversation`: whole servers over loopback TCP, through the segmenting proxy.
 
 mod any_stream;
 mod cancellation;

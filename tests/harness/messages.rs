@@ -2,15 +2,16 @@
 //! messages from `arbitrary::Arbitrary` (within the message limits), an encoder that cannot
 //! encode every message (`Encoder::fallible`: its refusals skipped), messages without `Clone`,
 //! a decoded type with neither `PartialEq`, `Debug` nor `Clone` turned into one that has them
-//! (`Decoder::map`), one compared by its `Debug` text (`Decoder::compare_debug`), and an
-//! encoder that panics, reported as such.
+//! (`Decoder::map`, which keeps its decoder's runs and name: junk for a cursor parser, cancel
+//! points for an async reader), one compared by its `Debug` text
+//! (`Decoder::compare_debug`), and an encoder that panics, reported as such.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use bytes::{Buf, BufMut, BytesMut};
 use lenframe::testkit::{Checker, Decoder, Encoder, Fault, Plan, Run};
-use lenframe_support::tiny::{encode, message, tiny};
+use lenframe_support::tiny::{cursor_tiny, encode, message, tiny};
 use proptest::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, arbitrary::Arbitrary)]
@@ -247,4 +248,21 @@ fn an_encoder_with_its_own_random_source_is_seeded_by_the_case() {
     let second = Checker::new(|| tiny(false), padded(), message()).run();
     assert!(first.is_err());
     assert_eq!(first, second);
+}
+
+#[test]
+fn a_mapped_decoder_keeps_its_shape_s_runs() {
+    // A cursor parser that indexes from the buffer's start fails only with junk in front of
+    // its input: mapped, it still gets the junk run.
+    let parser = lenframe::testkit::cursor_parser(|| cursor_tiny(true))
+        .incomplete_when(lenframe::testkit::unexpected_eof)
+        .map(|body: Vec<u8>| body);
+    let failure = Checker::new(parser, encode, message())
+        .run()
+        .expect_err("caught with junk");
+    assert_eq!(failure.run, Run::Junk, "{failure}");
+    // Its name shows through the mapping.
+    let plain = Decoder::from(|| tiny(true));
+    let shown = format!("{plain:?}");
+    assert_eq!(format!("{:?}", plain.map(|body: Vec<u8>| body)), shown);
 }
