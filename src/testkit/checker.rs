@@ -10,6 +10,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 
+use crate::testkit::client::{Client, ClientCheck};
 use crate::testkit::conversation::{ConversationCheck, Server};
 use crate::testkit::decoder::{Decoder, RunError};
 use crate::testkit::encoder::Encoder;
@@ -420,12 +421,54 @@ impl<M: fmt::Debug + 'static> Checker<M> {
         checker.options.shrink_steps = Some(SERVER_SHRINK_STEPS);
         checker
     }
+
+    /// Checks a whole client program over real loopback TCP, in any language ([`Client`]):
+    /// the checker is its server. Lists of 0 to 8 messages drawn from `message`, encoded by
+    /// `encoder`, are sent to it politely (a write per message, each read by the client before
+    /// the next), then, to a second run of it, at once through a segmenting
+    /// [`Proxy`](crate::testkit::Proxy), which delivers them in the plan's chunks, each one
+    /// read at the client. The client must print the same output and end the same way both
+    /// times. Like [`Checker::for_server`], 32 cases unless told otherwise, and at most 256
+    /// shrinking steps.
+    ///
+    /// ```no_run
+    /// use bytes::{BufMut, BytesMut};
+    /// use lenframe::testkit::{Checker, Client};
+    ///
+    /// // A client that prints each message it reads, behind a 4-byte length.
+    /// let client = Client::command("python3", ["my_client.py", "{port}"]);
+    /// let framed = |word: &String, dst: &mut BytesMut| {
+    ///     dst.put_u32(word.len() as u32);
+    ///     dst.put_slice(word.as_bytes());
+    /// };
+    /// Checker::for_client(client, framed, "[a-z]{1,8}").assert();
+    /// ```
+    pub fn for_client(
+        client: Client,
+        encoder: impl Into<Encoder<M>>,
+        message: impl Strategy<Value = M> + 'static,
+    ) -> Checker<M> {
+        let mut checker = Checker::from_parts(
+            Box::new(ClientCheck::new(client)),
+            encoder.into(),
+            Messages {
+                strategy: vec(message, 0..=MAX_MESSAGES).boxed(),
+                from_bytes: None,
+                any_list: true,
+            },
+        );
+        checker.options.truncation = Truncation::Off;
+        checker.options.kind = Kind::Client;
+        checker.options.cases = Some(SERVER_CASES);
+        checker.options.shrink_steps = Some(SERVER_SHRINK_STEPS);
+        checker
+    }
 }
 
-/// Cases a conversation check runs unless told otherwise.
+/// Cases a conversation or client check runs unless told otherwise.
 const SERVER_CASES: u32 = 32;
 
-/// Most cases a conversation check tries while shrinking, unless told otherwise.
+/// Most cases a conversation or client check tries while shrinking, unless told otherwise.
 const SERVER_SHRINK_STEPS: u32 = 256;
 
 impl<M> Checker<M> {

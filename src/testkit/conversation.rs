@@ -29,10 +29,10 @@ const QUIET: Duration = Duration::from_millis(5);
 
 /// How long the client waits for the server to close after the client's end of stream, and
 /// for a started server to listen.
-const CLOSE_WAIT: Duration = Duration::from_secs(3);
+pub(crate) const CLOSE_WAIT: Duration = Duration::from_secs(3);
 
 /// Most bytes of answers a run keeps.
-const MOST_ANSWERED: usize = 1 << 20;
+pub(crate) const MOST_ANSWERED: usize = 1 << 20;
 
 /// The server a conversation check talks to.
 ///
@@ -132,11 +132,10 @@ impl Drop for Server {
     }
 }
 
-/// Starts `program` and finds its address.
-fn start(program: &OsString, args: &[OsString]) -> io::Result<(Child, SocketAddr)> {
-    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+/// `args` with `{port}` replaced by `port`, and whether any held it.
+pub(crate) fn with_port(args: &[OsString], port: u16) -> (Vec<OsString>, bool) {
     let mut given = false;
-    let args: Vec<OsString> = args
+    let args = args
         .iter()
         .map(|arg| match arg.to_str() {
             Some(text) if text.contains("{port}") => {
@@ -146,6 +145,13 @@ fn start(program: &OsString, args: &[OsString]) -> io::Result<(Child, SocketAddr
             _ => arg.clone(),
         })
         .collect();
+    (args, given)
+}
+
+/// Starts `program` and finds its address.
+fn start(program: &OsString, args: &[OsString]) -> io::Result<(Child, SocketAddr)> {
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let (args, given) = with_port(args, port);
     let mut child = Command::new(program)
         .args(&args)
         .env("PORT", port.to_string())
@@ -347,7 +353,8 @@ impl<M> Check<M> for ConversationCheck {
     }
 }
 
-fn rendered(answers: Option<(Vec<u8>, Vec<u8>)>) -> Rendered {
+/// A report's runs: only the two exchanges' bytes, when there were two.
+pub(crate) fn rendered(answers: Option<(Vec<u8>, Vec<u8>)>) -> Rendered {
     Rendered {
         answers,
         ..not_run()

@@ -79,7 +79,7 @@
 //! property failure can be written as such an input ([`Checker::record_failures`]);
 //! [`Checker::check`] checks one given case.
 //!
-//! # Around the decoder: writers and whole servers
+//! # Around the decoder: writers, whole servers and clients
 //!
 //! - [`Checker::for_writer`] checks a [`Writer`]: the messages written to a [`Socket`] that
 //!   takes short writes and fails with `Interrupted` and `WouldBlock` must reach the peer as they
@@ -87,6 +87,9 @@
 //! - [`Checker::for_server`] checks a whole [`Server`] over real loopback TCP, in any language:
 //!   the answers to messages that reach it cut by a segmenting [`Proxy`] must be the answers to
 //!   the same messages sent politely, one at a time.
+//! - [`Checker::for_client`] checks a whole [`Client`] program the same way, the checker its
+//!   server: what it prints when the messages reach it cut must be what it prints when they
+//!   reach it one at a time.
 //!
 //! # Readers and writers that misbehave
 //!
@@ -94,6 +97,7 @@
 //! [`IoOp`]s: short reads and writes, `Interrupted` and `WouldBlock`.
 
 mod checker;
+mod client;
 mod conversation;
 mod decoder;
 mod encoder;
@@ -108,6 +112,7 @@ mod watch;
 mod writer;
 
 pub use checker::{Checker, Truncation};
+pub use client::Client;
 pub use conversation::Server;
 #[cfg(feature = "tokio")]
 pub use decoder::async_read::{async_reader, handoff, stream};

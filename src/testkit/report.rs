@@ -193,6 +193,12 @@ pub enum Fault {
         /// The first byte that differs (or where the shorter of the two ends).
         at: usize,
     },
+    /// A client printed other output, or ended otherwise, than in the polite exchange
+    /// ([`Checker::for_client`](crate::testkit::Checker::for_client)).
+    PrintedOtherwise {
+        /// The first byte of its output that differs (or where the shorter of the two ends).
+        at: usize,
+    },
     /// A server left part of what it was sent unread for 2 s: in the planned exchange
     /// (`planned`), or in the polite one.
     StoppedReading {
@@ -300,6 +306,10 @@ impl fmt::Display for Fault {
                     "sent other bytes than in the polite run, from byte {at} on"
                 )
             }
+            Fault::PrintedOtherwise { at } => write!(
+                f,
+                "printed other output than in the polite exchange, from byte {at} on"
+            ),
             Fault::StoppedReading { planned: true } => write!(
                 f,
                 "stopped reading with part of a chunk unread (2 s), in the planned exchange"
@@ -463,7 +473,8 @@ pub struct Failure<M> {
     /// written under the plan. (`stream` is what a peer that takes everything received.)
     pub written: Option<Vec<u8>>,
     /// Conversation checks ([`Checker::for_server`]): what the client received in the polite
-    /// exchange, then in the planned one.
+    /// exchange, then in the planned one. Client checks ([`Checker::for_client`]): what the
+    /// client printed, and how it ended when that was not a success.
     pub answers: Option<(Vec<u8>, Vec<u8>)>,
     /// Which generated case failed first (1 for the first; 0 when the case was given).
     pub case: usize,
@@ -490,6 +501,8 @@ pub(crate) enum Kind {
     Writer,
     /// A server against its polite exchange.
     Conversation,
+    /// A client against its polite exchange.
+    Client,
 }
 
 impl<M> Failure<M> {
@@ -542,6 +555,16 @@ impl<M: fmt::Debug> fmt::Display for Failure<M> {
                 "talking to the server politely was right, but with the requests cut as planned \
                  the server {fault}"
             )?,
+            (Run::Encoding, Kind::Client) => writeln!(
+                f,
+                "serving the client politely (a write per message, each read before the \
+                 next), the client {fault}"
+            )?,
+            (_, Kind::Client) => writeln!(
+                f,
+                "serving the client politely was right, but with the messages cut as planned \
+                 the client {fault}"
+            )?,
             (Run::Encoding, Kind::Writer) => writeln!(
                 f,
                 "writing the messages to a peer that takes everything, the writer {fault}"
@@ -574,7 +597,7 @@ impl<M: fmt::Debug> fmt::Display for Failure<M> {
         if self.kind == Kind::Writer {
             return self.fmt_writer(f);
         }
-        if self.kind == Kind::Conversation {
+        if matches!(self.kind, Kind::Conversation | Kind::Client) {
             return self.fmt_conversation(f);
         }
         if !any_stream {
@@ -687,10 +710,14 @@ impl<M: fmt::Debug> Failure<M> {
     /// The rest of a conversation check's report: the messages, the requests, the cuts, both
     /// exchanges' answers.
     fn fmt_conversation(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (sent, to, done) = match self.kind {
+            Kind::Client => ("served", "client", "printed"),
+            _ => ("requests", "server", "answered"),
+        };
         self.fmt_messages(f, "sent")?;
         writeln!(
             f,
-            "  requests ({} bytes): {}",
+            "  {sent} ({} bytes): {}",
             self.stream.len(),
             escaped(&self.stream)
         )?;
@@ -699,24 +726,24 @@ impl<M: fmt::Debug> Failure<M> {
         }
         let cuts = self.cuts();
         if cuts.is_empty() {
-            writeln!(f, "  planned: all of it in one read at the server")?;
+            writeln!(f, "  planned: all of it in one read at the {to}")?;
         } else {
             writeln!(
                 f,
-                "  planned: cut at {cuts:?}, reads of {:?} bytes at the server",
+                "  planned: cut at {cuts:?}, reads of {:?} bytes at the {to}",
                 self.plan.chunk_lengths(self.stream.len())
             )?;
         }
         if let Some((polite, planned)) = &self.answers {
             writeln!(
                 f,
-                "  answered politely ({} bytes): {}",
+                "  {done} politely ({} bytes): {}",
                 polite.len(),
                 escaped(polite)
             )?;
             write!(
                 f,
-                "  answered as planned ({} bytes): {}",
+                "  {done} as planned ({} bytes): {}",
                 planned.len(),
                 escaped(planned)
             )?;

@@ -234,7 +234,10 @@ fn the_proxy_closes_a_direction_at_the_truncation_point() {
 /// The port a server program was given, when this binary runs as one (`PORT`, set by
 /// `Server::command`); `None` when the ignored tests below run as tests.
 fn given_port() -> Option<u16> {
-    std::env::var("PORT").ok()?.parse().ok()
+    let port = std::env::var("PORT").ok()?;
+    // Only as started below: the argument `port-{port}`, which matches no test.
+    let marked = std::env::args().any(|arg| arg == format!("port-{port}"));
+    port.parse().ok().filter(|_| marked)
 }
 
 /// Serves framed messages on `PORT` (and writes the port to the file named by the last

@@ -18,10 +18,12 @@
 //! - `cancellation`: async reads dropped mid-message, as a losing `select!` branch drops them;
 //! - `write_side`: short writes, `Interrupted` and `WouldBlock` under a writer;
 //! - `handoff`: a protocol that switches decoders mid-stream;
-//! - `conversation`: whole servers over loopback TCP, through the segmenting proxy.
+//! - `conversation`: whole servers over loopback TCP, through the segmenting proxy;
+//! - `client`: whole clients, served over loopback TCP through the proxy.
 
 mod any_stream;
 mod cancellation;
+mod client;
 mod conversation;
 mod decoder_shapes;
 mod entry_points;

@@ -1,0 +1,188 @@
+//! The client check, in process: `Checker::for_client` starts this test binary as the client
+//! program (an ignored test connects to `PORT`) and plays its server. A client that takes one
+//! read for one message (the socket tutorial's loop, in Rust) is caught, shrunk to one cut; so
+//! is one that reads a 4-byte header with one read (the tutorial's `recv(4)`); their twin,
+//! which frames its messages with lenframe, passes. A client that stops reading is reported as
+//! such, and one that exits before it connects is an error naming it, not a pass.
+
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use lenframe::io::FrameReader;
+use lenframe::testkit::{Checker, Client, Fault, Plan, Run};
+use lenframe::Codec;
+
+/// A connection to the server, when this binary runs as a client (`PORT`, set by
+/// `Client::command`); `None` when the ignored tests below run as tests.
+fn server() -> Option<TcpStream> {
+    let port = std::env::var("PORT").ok()?;
+    // Only as started below: the argument `port-{port}`, which matches no test.
+    if !std::env::args().any(|arg| arg == format!("port-{port}")) {
+        return None;
+    }
+    Some(TcpStream::connect(("127.0.0.1", port.parse::<u16>().ok()?)).unwrap())
+}
+
+/// Prints each message on a line of its own (straight to the standard output, which the test
+/// harness does not capture).
+fn print(message: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", String::from_utf8_lossy(message)).unwrap();
+}
+
+/// Ends the client at once, before the test harness prints its result line (which holds a
+/// time, different on every run).
+fn exit() -> ! {
+    std::io::stdout().flush().unwrap();
+    std::process::exit(0)
+}
+
+#[test]
+#[ignore = "a client program for Client::command, started by the tests below"]
+fn a_read_is_a_message() {
+    let Some(mut conn) = server() else { return };
+    let mut buf = [0u8; 1024];
+    while let Ok(n @ 1..) = conn.read(&mut buf) {
+        // The message is what follows the header in this read.
+        print(buf[..n].get(4..).unwrap_or_default());
+    }
+    exit();
+}
+
+#[test]
+#[ignore = "a client program for Client::command, started by the tests below"]
+fn one_read_for_the_header() {
+    let Some(mut conn) = server() else { return };
+    loop {
+        let mut header = [0u8; 4];
+        match conn.read(&mut header) {
+            Ok(0) | Err(_) => exit(),
+            Ok(_) => {}
+        }
+        let mut body = vec![0u8; u32::from_be_bytes(header) as usize];
+        if conn.read_exact(&mut body).is_err() {
+            exit();
+        }
+        print(&body);
+    }
+}
+
+#[test]
+#[ignore = "a client program for Client::command, started by the tests below"]
+fn framed() {
+    let Some(conn) = server() else { return };
+    let mut frames = FrameReader::new(conn);
+    while let Ok(Some(frame)) = frames.read_frame() {
+        print(&frame);
+    }
+    exit();
+}
+
+#[test]
+#[ignore = "a client program for Client::command, started by the tests below"]
+fn never_reads() {
+    let Some(_conn) = server() else { return };
+    std::thread::sleep(Duration::from_secs(20));
+}
+
+/// This test binary, run as the ignored test `name`, as the client.
+fn this_binary_as(name: &str) -> Client {
+    let args: Vec<OsString> = vec![
+        format!("client::{name}").into(),
+        "--exact".into(),
+        "--ignored".into(),
+        "--test-threads=1".into(),
+        "--quiet".into(),
+        "port-{port}".into(),
+    ];
+    Client::command(std::env::current_exe().unwrap(), args)
+}
+
+fn encode(word: &String, dst: &mut BytesMut) {
+    Codec::new().encode(word.as_bytes(), dst).unwrap();
+}
+
+fn word() -> &'static str {
+    "[a-z]{1,6}"
+}
+
+#[test]
+fn a_client_that_takes_a_read_for_a_message_is_caught() {
+    let client = this_binary_as("a_read_is_a_message");
+    let failure = Checker::for_client(client, encode, word())
+        .run()
+        .expect_err("caught");
+    eprintln!("{failure}");
+    assert_eq!(failure.run, Run::Written, "{failure}");
+    assert!(
+        matches!(failure.fault, Fault::PrintedOtherwise { .. }),
+        "{failure}"
+    );
+    assert_eq!(failure.cuts().len(), 1, "{failure}");
+    let report = failure.to_string();
+    assert!(
+        report.starts_with(
+            "serving the client politely was right, but with the messages cut as planned the \
+             client printed other output than in the polite exchange"
+        ),
+        "{report}"
+    );
+    assert!(report.contains("reads of ["), "{report}");
+    assert!(report.contains("bytes at the client"), "{report}");
+}
+
+#[test]
+fn a_client_that_reads_its_header_with_one_read_is_caught_by_a_cut_in_it() {
+    let client = this_binary_as("one_read_for_the_header");
+    let failure = Checker::for_client(client, encode, word())
+        .run()
+        .expect_err("caught");
+    assert_eq!(failure.messages.len(), 1, "{failure}");
+    let cuts = failure.cuts();
+    assert!(
+        matches!(cuts[..], [1..=3]),
+        "a cut inside the header: {failure}"
+    );
+}
+
+#[test]
+fn a_client_that_frames_its_messages_passes() {
+    Checker::for_client(this_binary_as("framed"), encode, word())
+        .cases(8)
+        .assert();
+}
+
+#[test]
+fn a_client_that_stops_reading_is_reported() {
+    let checker =
+        Checker::for_client(this_binary_as("never_reads"), encode, word()).shrink_steps(0);
+    let failure = checker
+        .check(&["hello".to_owned()], &Plan::default())
+        .expect_err("caught");
+    assert!(
+        matches!(failure.fault, Fault::StoppedReading { planned: false }),
+        "{failure}"
+    );
+    assert!(
+        failure.to_string().starts_with(
+            "serving the client politely (a write per message, each read before the next), \
+             the client stopped reading"
+        ),
+        "{failure}"
+    );
+}
+
+#[test]
+fn a_client_that_never_connects_is_an_error_naming_it() {
+    let failure = Checker::for_client(this_binary_as("no_such_test"), encode, word())
+        .check(&["a".to_owned()], &Plan::default())
+        .expect_err("it exits at once");
+    assert_eq!(failure.run, Run::Encoding, "{failure}");
+    assert!(
+        failure.to_string().contains("exited before it connected"),
+        "{failure}"
+    );
+}
