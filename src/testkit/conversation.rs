@@ -81,9 +81,9 @@ impl Server {
     /// connection after another: each case connects to it twice, and each start once more,
     /// with no bytes, to see it listening. An argument `{port}` (or one containing it)
     /// becomes a free port on `127.0.0.1`, also given in the
-    /// environment variable `PORT`; a program that takes no port prints its address first
-    /// (a line ending in `HOST:PORT`, as `listening on 127.0.0.1:PORT`). It is killed when the
-    /// check is dropped.
+    /// environment variable `PORT`; a program that takes no port prints its address (a line
+    /// ending in `HOST:PORT`, as `listening on 127.0.0.1:PORT`, within 3 s and the first 64
+    /// lines). It is killed when the check is dropped.
     pub fn command<I, S>(program: impl Into<OsString>, args: I) -> Server
     where
         I: IntoIterator<Item = S>,
@@ -148,6 +148,45 @@ pub(crate) fn with_port(args: &[OsString], port: u16) -> (Vec<OsString>, bool) {
     (args, given)
 }
 
+/// Lines a program may print before the one with its address.
+const MOST_LINES_BEFORE_ADDRESS: usize = 64;
+
+/// The address a started program prints: the last word of the first of its lines that ends in
+/// one (a banner may come first), within [`CLOSE_WAIT`]. Its output is read on a thread, then
+/// drained, so that it never blocks writing it.
+fn printed_address(stdout: impl Read + Send + 'static) -> Result<SocketAddr, String> {
+    let (found, address) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let mut lines = BufReader::new(stdout);
+        let mut seen = Vec::new();
+        let mut line = String::new();
+        let addr = loop {
+            line.clear();
+            match lines.read_line(&mut line) {
+                Ok(0) | Err(_) => break None,
+                Ok(_) => {}
+            }
+            let addr = line.split_whitespace().last().and_then(|w| w.parse().ok());
+            if addr.is_some() {
+                break addr;
+            }
+            seen.push(line.trim_end().to_owned());
+            if seen.len() == MOST_LINES_BEFORE_ADDRESS {
+                break None;
+            }
+        };
+        let _ = found.send(addr.ok_or(seen));
+        let _ = io::copy(&mut lines, &mut io::sink());
+    });
+    match address.recv_timeout(CLOSE_WAIT) {
+        Ok(Ok(addr)) => Ok(addr),
+        Ok(Err(seen)) => Err(format!(
+            "no line of its output ends in an address: {seen:?}"
+        )),
+        Err(_) => Err(format!("it printed no address in {CLOSE_WAIT:?}")),
+    }
+}
+
 /// Starts `program` and finds its address.
 fn start(program: &OsString, args: &[OsString]) -> io::Result<(Child, SocketAddr)> {
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
@@ -172,20 +211,16 @@ fn start(program: &OsString, args: &[OsString]) -> io::Result<(Child, SocketAddr
         let Some(stdout) = stdout else {
             return Err(io::Error::other("no stdout"));
         };
-        let mut lines = BufReader::new(stdout);
-        let mut first = String::new();
-        lines.read_line(&mut first)?;
-        thread::spawn(move || io::copy(&mut lines, &mut io::sink()));
-        first
-            .split_whitespace()
-            .last()
-            .and_then(|word| word.parse().ok())
-            .ok_or_else(|| {
-                io::Error::other(format!(
-                    "{program:?} took no {{port}} argument, and its first line names no \
-                     address: {first:?}"
-                ))
-            })?
+        match printed_address(stdout) {
+            Ok(addr) => addr,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(io::Error::other(format!(
+                    "{program:?} took no {{port}} argument, and {e}"
+                )));
+            }
+        }
     };
     // Listening once it accepts a connection.
     let deadline = Instant::now() + CLOSE_WAIT;

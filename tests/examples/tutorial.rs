@@ -1,12 +1,14 @@
-//! The socket tutorial's servers, caught: `examples/tutorial/` holds them as the tutorial
-//! writes them (Python), and `Checker::for_server` talks to each over real loopback TCP,
-//! politely and then through the segmenting proxy. The communication loop is caught answering
-//! one message in two reads twice, and two messages in one read once; the `struct` fix is caught reading a header or a message that arrived
-//! in two reads; the fix done right passes, and so does lenframe's echo server. Skipped, with a
-//! message, where `python3` is missing.
+//! The socket tutorial's servers and clients, caught: `examples/tutorial/` holds them as the
+//! tutorial writes them (Python), and `Checker::for_server` talks to each server over real
+//! loopback TCP, politely and then through the segmenting proxy. The communication loop is
+//! caught answering one message in two reads twice, and two messages in one read once; the
+//! `struct` fix is caught reading a header or a message that arrived in two reads; the fix done
+//! right passes, and so does lenframe's echo server. `Checker::for_client` serves the
+//! tutorial's `struct` fix on a client's receiving side the same way: caught; its twin passes.
+//! Skipped, with a message, where `python3` is missing.
 
 use bytes::BytesMut;
-use lenframe::testkit::{Checker, Failure, Fault, Plan, Server};
+use lenframe::testkit::{Checker, Client, Failure, Fault, Plan, Server};
 
 fn python() -> bool {
     let found = std::process::Command::new("python3")
@@ -22,6 +24,11 @@ fn python() -> bool {
 fn tutorial(script: &str) -> Server {
     let path = format!("{}/examples/tutorial/{script}", env!("CARGO_MANIFEST_DIR"));
     Server::command("python3", [path.as_str(), "{port}"])
+}
+
+fn tutorial_client(script: &str) -> Client {
+    let path = format!("{}/examples/tutorial/{script}", env!("CARGO_MANIFEST_DIR"));
+    Client::command("python3", [path.as_str(), "{port}"])
 }
 
 /// The tutorial's client: the bytes as they are.
@@ -95,6 +102,29 @@ fn the_tutorials_fix_done_right_passes() {
         return;
     }
     Checker::for_server(tutorial("exact_server.py"), struct_header, word()).assert();
+}
+
+#[test]
+fn the_tutorials_struct_fix_in_a_client_is_caught_and_done_right_passes() {
+    if !python() {
+        return;
+    }
+    let failure = Checker::for_client(tutorial_client("struct_client.py"), struct_header, word())
+        .run()
+        .expect_err("caught");
+    eprintln!("{failure}");
+    assert!(
+        matches!(failure.fault, Fault::PrintedOtherwise { .. }),
+        "{failure}"
+    );
+    assert_eq!(failure.messages.len(), 1, "{failure}");
+    assert!(
+        (1..=2).contains(&failure.cuts().len()),
+        "a cut or two: {failure}"
+    );
+    Checker::for_client(tutorial_client("exact_client.py"), struct_header, word())
+        .cases(16)
+        .assert();
 }
 
 #[test]

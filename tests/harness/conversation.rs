@@ -241,7 +241,7 @@ fn given_port() -> Option<u16> {
 }
 
 /// Serves framed messages on `PORT` (and writes the port to the file named by the last
-/// argument), a thread a connection; exits at once when a message is `exit`, as a crash would.
+/// argument).
 fn serve_on_given_port() {
     let Some(port) = given_port() else { return };
     if let Some(file) = std::env::args()
@@ -250,7 +250,12 @@ fn serve_on_given_port() {
     {
         std::fs::write(file, port.to_string()).unwrap();
     }
-    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    serve_framed_until_exit(TcpListener::bind(("127.0.0.1", port)).unwrap());
+}
+
+/// Serves framed messages, a thread a connection; exits at once when a message is `exit`, as
+/// a crash would.
+fn serve_framed_until_exit(listener: TcpListener) {
     for conn in listener.incoming().flatten() {
         thread::spawn(move || {
             let Ok(write_half) = conn.try_clone() else {
@@ -268,6 +273,22 @@ fn serve_on_given_port() {
             }
         });
     }
+}
+
+#[test]
+#[ignore = "a server program for Server::command, started by the tests below"]
+fn serve_framed_printing_its_address() {
+    if !std::env::args().any(|arg| arg == "print-address") {
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    // Straight to the standard output, which the test harness does not capture; after the
+    // harness's own first lines, as a banner would be.
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "listening on {}", listener.local_addr().unwrap()).unwrap();
+    out.flush().unwrap();
+    drop(out);
+    serve_framed_until_exit(listener);
 }
 
 #[test]
@@ -322,6 +343,23 @@ fn a_server_program_given_a_port_is_checked_and_killed_when_the_check_is_dropped
 }
 
 #[test]
+fn a_server_program_that_prints_its_address_after_a_banner_is_found() {
+    let server = Server::command(
+        std::env::current_exe().unwrap(),
+        [
+            "conversation::serve_framed_printing_its_address",
+            "--exact",
+            "--ignored",
+            "--test-threads=1",
+            "print-address",
+        ],
+    );
+    Checker::for_server(server, encode, word())
+        .cases(4)
+        .assert();
+}
+
+#[test]
 fn a_server_program_that_a_case_made_exit_is_started_again_for_the_next() {
     let server = this_binary_running("serve_framed", &[]);
     let checker = Checker::for_server(server, encode, word()).shrink_steps(0);
@@ -348,6 +386,17 @@ fn a_server_program_that_exits_or_never_listens_is_an_error_naming_it() {
         .expect_err("the program exited");
     assert_eq!(failure.run, Run::Encoding, "{failure}");
     assert!(failure.to_string().contains("exited"), "{failure}");
+
+    let unaddressed = Server::command(std::env::current_exe().unwrap(), ["no_such_test"]);
+    let failure = Checker::for_server(unaddressed, encode, word())
+        .check(&["a".to_owned()], &Plan::default())
+        .expect_err("no port given, no address printed");
+    assert!(
+        failure
+            .to_string()
+            .contains("took no {port} argument, and no line of its output ends in an address"),
+        "{failure}"
+    );
 
     let silent = this_binary_running("sleep_without_listening", &[]);
     let failure = Checker::for_server(silent, encode, word())
