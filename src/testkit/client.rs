@@ -155,7 +155,7 @@ impl Running {
 fn ending(status: Option<ExitStatus>, wait: Duration) -> String {
     match status {
         Some(status) if status.success() => String::new(),
-        Some(status) => format!("\n[the client {status}]"),
+        Some(status) => format!("\n[the client ended with {status}]"),
         None => format!("\n[the client was still running {wait:?} after the end: killed]"),
     }
 }

@@ -3,7 +3,8 @@
 //! read for one message (the socket tutorial's loop, in Rust) is caught, shrunk to one cut; so
 //! is one that reads a 4-byte header with one read (the tutorial's `recv(4)`); their twin,
 //! which frames its messages with lenframe, passes. A client that stops reading is reported as
-//! such, and one that exits before it connects is an error naming it, not a pass.
+//! such (in the polite exchange, and mid-message in the planned one), and one that exits or
+//! never connects is an error naming it, not a pass.
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
@@ -18,12 +19,18 @@ use lenframe::Codec;
 /// A connection to the server, when this binary runs as a client (`PORT`, set by
 /// `Client::command`); `None` when the ignored tests below run as tests.
 fn server() -> Option<TcpStream> {
-    let port = std::env::var("PORT").ok()?;
-    // Only as started below: the argument `port-{port}`, which matches no test.
-    if !std::env::args().any(|arg| arg == format!("port-{port}")) {
+    if !server_port_given() {
         return None;
     }
-    Some(TcpStream::connect(("127.0.0.1", port.parse::<u16>().ok()?)).unwrap())
+    let port: u16 = std::env::var("PORT").ok()?.parse().ok()?;
+    Some(TcpStream::connect(("127.0.0.1", port)).unwrap())
+}
+
+/// Whether this binary runs as a client: `PORT` set, and the argument `port-{port}` (which
+/// matches no test) given, as `this_binary_as` gives it.
+fn server_port_given() -> bool {
+    std::env::var("PORT")
+        .is_ok_and(|port| std::env::args().any(|arg| arg == format!("port-{port}")))
 }
 
 /// Prints each message on a line of its own (straight to the standard output, which the test
@@ -64,7 +71,8 @@ fn one_read_for_the_header() {
         }
         let mut body = vec![0u8; u32::from_be_bytes(header) as usize];
         if conn.read_exact(&mut body).is_err() {
-            exit();
+            // As Python's `recv(n)` with the length misread: an exception, exit status 1.
+            std::process::exit(1);
         }
         print(&body);
     }
@@ -79,6 +87,32 @@ fn framed() {
         print(&frame);
     }
     exit();
+}
+
+#[test]
+#[ignore = "a client program for Client::command, started by the tests below"]
+fn stops_reading_mid_frame() {
+    let Some(mut conn) = server() else { return };
+    let mut buf = [0u8; 1024];
+    while let Ok(n @ 1..) = conn.read(&mut buf) {
+        let mut at = 0;
+        while at + 4 <= n {
+            at += 4 + u32::from_be_bytes(buf[at..at + 4].try_into().unwrap()) as usize;
+        }
+        if at != n {
+            std::thread::sleep(Duration::from_secs(20));
+        }
+        print(&buf[4..n]);
+    }
+    exit();
+}
+
+#[test]
+#[ignore = "a client program for Client::command, started by the tests below"]
+fn never_connects() {
+    if server_port_given() {
+        std::thread::sleep(Duration::from_secs(20));
+    }
 }
 
 #[test]
@@ -112,6 +146,9 @@ fn word() -> &'static str {
 #[test]
 fn a_client_that_takes_a_read_for_a_message_is_caught() {
     let client = this_binary_as("a_read_is_a_message");
+    let shown = format!("{client:?}");
+    assert!(shown.starts_with("Client::command("), "{shown}");
+    assert!(shown.contains("client::a_read_is_a_message"), "{shown}");
     let failure = Checker::for_client(client, encode, word())
         .run()
         .expect_err("caught");
@@ -146,6 +183,31 @@ fn a_client_that_reads_its_header_with_one_read_is_caught_by_a_cut_in_it() {
         matches!(cuts[..], [1..=3]),
         "a cut inside the header: {failure}"
     );
+    // How the client ended shows only when it was not a success.
+    let (polite, planned) = failure.answers.clone().expect("both exchanges");
+    let (polite, planned) = (
+        String::from_utf8_lossy(&polite),
+        String::from_utf8_lossy(&planned),
+    );
+    assert!(!polite.contains("[the client"), "{failure}");
+    assert!(
+        planned.ends_with("\n[the client ended with exit status: 1]"),
+        "{failure}"
+    );
+}
+
+#[test]
+fn a_client_that_stops_reading_mid_message_is_reported_in_the_planned_run() {
+    let checker = Checker::for_client(this_binary_as("stops_reading_mid_frame"), encode, word())
+        .shrink_steps(0);
+    let failure = checker
+        .check(&["hello".to_owned()], &Plan::at(&[2]))
+        .expect_err("caught");
+    assert!(
+        matches!(failure.fault, Fault::StoppedReading { planned: true }),
+        "{failure}"
+    );
+    assert_eq!(failure.run, Run::Written, "{failure}");
 }
 
 #[test]
@@ -173,6 +235,12 @@ fn a_client_that_stops_reading_is_reported() {
         ),
         "{failure}"
     );
+    // It never ends on its own: killed, and its output says so.
+    let (polite, _) = failure.answers.clone().expect("the polite exchange");
+    assert!(
+        String::from_utf8_lossy(&polite).ends_with("after the end: killed]"),
+        "{failure}"
+    );
 }
 
 #[test]
@@ -183,6 +251,13 @@ fn a_client_that_never_connects_is_an_error_naming_it() {
     assert_eq!(failure.run, Run::Encoding, "{failure}");
     assert!(
         failure.to_string().contains("exited before it connected"),
+        "{failure}"
+    );
+    let failure = Checker::for_client(this_binary_as("never_connects"), encode, word())
+        .check(&["a".to_owned()], &Plan::default())
+        .expect_err("it runs and never connects");
+    assert!(
+        failure.to_string().contains("has not connected after 3s"),
         "{failure}"
     );
 }
