@@ -277,13 +277,19 @@ fn polite(addr: SocketAddr, wire: &[u8], ends: &[usize]) -> io::Result<Exchange>
             if stream.write_all(&wire[start..end]).is_err() {
                 break;
             }
-            stalled |= !read_by_far_end(&stream, CLOSE_WAIT);
+            if !read_by_far_end(&stream, CLOSE_WAIT) {
+                // The verdict is the stall: the rest of the exchange would only wait.
+                stalled = true;
+                break;
+            }
         }
         read_until_quiet(&mut stream, &mut answers, QUIET, CLOSE_WAIT);
         start = end;
     }
     let _ = stream.shutdown(Shutdown::Write);
-    read_until_quiet(&mut stream, &mut answers, CLOSE_WAIT, CLOSE_WAIT);
+    if !stalled {
+        read_until_quiet(&mut stream, &mut answers, CLOSE_WAIT, CLOSE_WAIT);
+    }
     Ok(Exchange { answers, stalled })
 }
 

@@ -238,7 +238,7 @@ fn a_client_that_stops_reading_is_reported() {
     // It never ends on its own: killed, and its output says so.
     let (polite, _) = failure.answers.clone().expect("the polite exchange");
     assert!(
-        String::from_utf8_lossy(&polite).ends_with("after the end: killed]"),
+        String::from_utf8_lossy(&polite).ends_with("[the client had not exited: killed]"),
         "{failure}"
     );
 }
