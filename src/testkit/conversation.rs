@@ -250,16 +250,40 @@ struct Exchange {
     stalled: bool,
 }
 
-/// Reads what arrives on `stream` until nothing has for `quiet` (or it ends), into `into`.
-fn read_until_quiet(stream: &mut TcpStream, into: &mut Vec<u8>, quiet: Duration, most: Duration) {
+/// How long one read waits before the reader looks at its bounds again.
+const READ_STEP: Duration = Duration::from_millis(50);
+
+/// Reads what arrives on `stream` into `into` until nothing has for `quiet`, the stream ends,
+/// `most` has passed, or `given_up` says so.
+fn read_until_quiet(
+    stream: &mut TcpStream,
+    into: &mut Vec<u8>,
+    quiet: Duration,
+    most: Duration,
+    given_up: impl Fn() -> bool,
+) {
     let deadline = Instant::now() + most;
     let mut buf = [0u8; 16 * 1024];
-    let _ = stream.set_read_timeout(Some(quiet));
-    while Instant::now() < deadline && into.len() < MOST_ANSWERED {
+    let _ = stream.set_read_timeout(Some(quiet.min(READ_STEP)));
+    let mut last = Instant::now();
+    while Instant::now() < deadline && into.len() < MOST_ANSWERED && !given_up() {
         match stream.read(&mut buf) {
             Ok(0) => return,
-            Ok(n) => into.extend_from_slice(&buf[..n]),
+            Ok(n) => {
+                into.extend_from_slice(&buf[..n]);
+                last = Instant::now();
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                if last.elapsed() >= quiet {
+                    return;
+                }
+            }
             Err(_) => return,
         }
     }
@@ -283,12 +307,12 @@ fn polite(addr: SocketAddr, wire: &[u8], ends: &[usize]) -> io::Result<Exchange>
                 break;
             }
         }
-        read_until_quiet(&mut stream, &mut answers, QUIET, CLOSE_WAIT);
+        read_until_quiet(&mut stream, &mut answers, QUIET, CLOSE_WAIT, || false);
         start = end;
     }
     let _ = stream.shutdown(Shutdown::Write);
     if !stalled {
-        read_until_quiet(&mut stream, &mut answers, CLOSE_WAIT, CLOSE_WAIT);
+        read_until_quiet(&mut stream, &mut answers, CLOSE_WAIT, CLOSE_WAIT, || false);
     }
     Ok(Exchange { answers, stalled })
 }
@@ -312,7 +336,14 @@ fn planned(addr: SocketAddr, wire: &[u8], plan: &Plan) -> io::Result<Exchange> {
         })
     };
     let mut answers = Vec::new();
-    read_until_quiet(&mut stream, &mut answers, CLOSE_WAIT, 2 * CLOSE_WAIT);
+    // Once the proxy has given up on a chunk, the verdict is the stall: no more waiting.
+    read_until_quiet(
+        &mut stream,
+        &mut answers,
+        CLOSE_WAIT,
+        2 * CLOSE_WAIT,
+        || proxy.stalls() > 0,
+    );
     let _ = writer.join();
     drop(stream);
     let stalled = proxy.stalls() > 0;

@@ -77,7 +77,10 @@ fn stops_reading_mid_frame(mut conn: TcpStream) {
             let len = u32::from_be_bytes(buf[at..at + 4].try_into().unwrap()) as usize;
             at += 4 + len;
         }
-        if n == 0 || at != n {
+        if n == 0 {
+            return;
+        }
+        if at != n {
             break;
         }
         if conn.write_all(&buf[..n]).is_err() {
