@@ -406,20 +406,12 @@ impl<M: fmt::Debug + 'static> Checker<M> {
         encoder: impl Into<Encoder<M>>,
         message: impl Strategy<Value = M> + 'static,
     ) -> Checker<M> {
-        let mut checker = Checker::from_parts(
+        Checker::over_tcp(
             Box::new(ConversationCheck::new(server)),
+            Kind::Conversation,
             encoder.into(),
-            Messages {
-                strategy: vec(message, 0..=MAX_MESSAGES).boxed(),
-                from_bytes: None,
-                any_list: true,
-            },
-        );
-        checker.options.truncation = Truncation::Off;
-        checker.options.kind = Kind::Conversation;
-        checker.options.cases = Some(SERVER_CASES);
-        checker.options.shrink_steps = Some(SERVER_SHRINK_STEPS);
-        checker
+            message.boxed(),
+        )
     }
 
     /// Checks a whole client program over real loopback TCP, in any language ([`Client`]):
@@ -448,9 +440,26 @@ impl<M: fmt::Debug + 'static> Checker<M> {
         encoder: impl Into<Encoder<M>>,
         message: impl Strategy<Value = M> + 'static,
     ) -> Checker<M> {
-        let mut checker = Checker::from_parts(
+        Checker::over_tcp(
             Box::new(ClientCheck::new(client)),
+            Kind::Client,
             encoder.into(),
+            message.boxed(),
+        )
+    }
+
+    /// A check of a whole program over loopback TCP: lists of 0 to 8 messages, no truncation
+    /// runs (the programs get the whole stream), and fewer cases, each of which starts or
+    /// talks to the program twice.
+    fn over_tcp(
+        check: Box<dyn Check<M>>,
+        kind: Kind,
+        encoder: Encoder<M>,
+        message: BoxedStrategy<M>,
+    ) -> Checker<M> {
+        let mut checker = Checker::from_parts(
+            check,
+            encoder,
             Messages {
                 strategy: vec(message, 0..=MAX_MESSAGES).boxed(),
                 from_bytes: None,
@@ -458,7 +467,7 @@ impl<M: fmt::Debug + 'static> Checker<M> {
             },
         );
         checker.options.truncation = Truncation::Off;
-        checker.options.kind = Kind::Client;
+        checker.options.kind = kind;
         checker.options.cases = Some(SERVER_CASES);
         checker.options.shrink_steps = Some(SERVER_SHRINK_STEPS);
         checker

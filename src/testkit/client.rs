@@ -17,11 +17,11 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crate::testkit::conversation::{rendered, with_port, CLOSE_WAIT, MOST_ANSWERED};
+use crate::testkit::conversation::{judge, with_port, Exchange, CLOSE_WAIT, MOST_ANSWERED};
 use crate::testkit::engine::{Case, Check, Rendered, RunOptions, Verdict};
 use crate::testkit::plan::Plan;
 use crate::testkit::proxy::{read_by_far_end, Proxy};
-use crate::testkit::report::{first_difference, Fault, Run};
+use crate::testkit::report::Fault;
 
 /// How often a wait for the client looks whether it has connected or exited.
 const POLL: Duration = Duration::from_millis(2);
@@ -161,13 +161,6 @@ fn ending(status: Option<ExitStatus>) -> String {
     }
 }
 
-/// What the client printed in one exchange, and whether it kept reading.
-struct Exchange {
-    output: Vec<u8>,
-    /// The client left part of a message (or chunk) unread.
-    stalled: bool,
-}
-
 /// The polite exchange: each message its own write, read by the client before the next.
 fn polite(client: &Client, wire: &[u8], ends: &[usize]) -> io::Result<Exchange> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
@@ -196,7 +189,10 @@ fn polite(client: &Client, wire: &[u8], ends: &[usize]) -> io::Result<Exchange> 
     let _ = conn.shutdown(Shutdown::Write);
     // A client that stopped reading is the verdict: it is not waited for.
     let output = running.finish(CLOSE_WAIT, || stalled);
-    Ok(Exchange { output, stalled })
+    Ok(Exchange {
+        received: output,
+        stalled,
+    })
 }
 
 /// The planned exchange: all the bytes written at once, delivered to the client through a
@@ -230,7 +226,10 @@ fn planned(client: &Client, wire: &[u8], plan: &Plan) -> io::Result<Exchange> {
     let _ = writer.join();
     let stalled = proxy.stalls() > 0;
     drop(proxy);
-    Ok(Exchange { output, stalled })
+    Ok(Exchange {
+        received: output,
+        stalled,
+    })
 }
 
 /// A client checked against its own polite exchange: [`Checker::for_client`].
@@ -253,49 +252,16 @@ impl<M> Check<M> for ClientCheck {
         options: &RunOptions<'_>,
         render: bool,
     ) -> (Option<Verdict>, Option<Rendered>) {
-        let broken = |error: io::Error| {
-            (
-                Some(Verdict {
-                    run: Run::Encoding,
-                    fault: Fault::WriterFailed {
-                        index: 0,
-                        error: error.to_string(),
-                    },
-                }),
-                render.then(|| rendered(None)),
-            )
-        };
-        options.watch.run("serving the client politely");
-        let reference = match polite(&self.client, case.wire, case.ends) {
-            Ok(reference) => reference,
-            Err(e) => return broken(e),
-        };
-        if reference.stalled {
-            let verdict = Verdict {
-                run: Run::Encoding,
-                fault: Fault::StoppedReading { planned: false },
-            };
-            return (
-                Some(verdict),
-                render.then(|| rendered(Some((reference.output, Vec::new())))),
-            );
-        }
-        options.watch.run("serving the client through the proxy");
-        let got = match planned(&self.client, case.wire, case.plan) {
-            Ok(got) => got,
-            Err(e) => return broken(e),
-        };
-        let fault = if got.stalled {
-            Some(Fault::StoppedReading { planned: true })
-        } else {
-            first_difference(&got.output, &reference.output)
-                .map(|at| Fault::PrintedOtherwise { at })
-        };
-        let verdict = fault.map(|fault| Verdict {
-            run: Run::Written,
-            fault,
-        });
-        let rendered = render.then(|| rendered(Some((reference.output, got.output))));
-        (verdict, rendered)
+        judge(
+            options,
+            render,
+            [
+                "serving the client politely",
+                "serving the client through the proxy",
+            ],
+            || polite(&self.client, case.wire, case.ends),
+            || planned(&self.client, case.wire, case.plan),
+            |at| Fault::PrintedOtherwise { at },
+        )
     }
 }

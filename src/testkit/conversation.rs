@@ -243,11 +243,12 @@ fn start(program: &OsString, args: &[OsString]) -> io::Result<(Child, SocketAddr
     }
 }
 
-/// What the client received in one exchange, and whether the server kept reading.
-struct Exchange {
-    answers: Vec<u8>,
-    /// The server left part of a chunk unread.
-    stalled: bool,
+/// What one exchange with a program gave: what the other side received (the client's
+/// answers, or a client's output), and whether the program stopped reading.
+pub(crate) struct Exchange {
+    pub(crate) received: Vec<u8>,
+    /// The program left part of a message (or of a chunk) unread.
+    pub(crate) stalled: bool,
 }
 
 /// How long one read waits before the reader looks at its bounds again.
@@ -314,7 +315,10 @@ fn polite(addr: SocketAddr, wire: &[u8], ends: &[usize]) -> io::Result<Exchange>
     if !stalled {
         read_until_quiet(&mut stream, &mut answers, CLOSE_WAIT, CLOSE_WAIT, || false);
     }
-    Ok(Exchange { answers, stalled })
+    Ok(Exchange {
+        received: answers,
+        stalled,
+    })
 }
 
 /// The planned exchange: all the bytes written at once, delivered through a proxy in the
@@ -348,7 +352,10 @@ fn planned(addr: SocketAddr, wire: &[u8], plan: &Plan) -> io::Result<Exchange> {
     drop(stream);
     let stalled = proxy.stalls() > 0;
     drop(proxy);
-    Ok(Exchange { answers, stalled })
+    Ok(Exchange {
+        received: answers,
+        stalled,
+    })
 }
 
 /// A server checked against its own polite exchange: [`Checker::for_server`].
@@ -371,62 +378,85 @@ impl<M> Check<M> for ConversationCheck {
         options: &RunOptions<'_>,
         render: bool,
     ) -> (Option<Verdict>, Option<Rendered>) {
-        let broken = |error: io::Error| {
-            (
-                Some(Verdict {
-                    run: Run::Encoding,
-                    fault: Fault::WriterFailed {
-                        index: 0,
-                        error: error.to_string(),
-                    },
-                }),
-                render.then(|| rendered(None)),
-            )
-        };
-        options.watch.run("talking politely");
-        let reference = match self
-            .server
-            .addr()
-            .and_then(|a| polite(a, case.wire, case.ends))
-        {
-            Ok(reference) => reference,
-            Err(e) => return broken(e),
-        };
-        if reference.stalled {
-            let verdict = Verdict {
-                run: Run::Encoding,
-                fault: Fault::StoppedReading { planned: false },
-            };
-            return (
-                Some(verdict),
-                render.then(|| rendered(Some((reference.answers, Vec::new())))),
-            );
-        }
-        options.watch.run("talking through the proxy");
-        let got = match self
-            .server
-            .addr()
-            .and_then(|a| planned(a, case.wire, case.plan))
-        {
-            Ok(got) => got,
-            Err(e) => return broken(e),
-        };
-        let fault = if got.stalled {
-            Some(Fault::StoppedReading { planned: true })
-        } else {
-            first_difference(&got.answers, &reference.answers).map(|at| Fault::BytesDiffer { at })
-        };
-        let verdict = fault.map(|fault| Verdict {
-            run: Run::Written,
-            fault,
-        });
-        let rendered = render.then(|| rendered(Some((reference.answers, got.answers))));
-        (verdict, rendered)
+        judge(
+            options,
+            render,
+            ["talking politely", "talking through the proxy"],
+            || {
+                self.server
+                    .addr()
+                    .and_then(|a| polite(a, case.wire, case.ends))
+            },
+            || {
+                self.server
+                    .addr()
+                    .and_then(|a| planned(a, case.wire, case.plan))
+            },
+            |at| Fault::BytesDiffer { at },
+        )
     }
 }
 
+/// The verdict on a program's two exchanges: the polite one, the reference, then (unless it
+/// failed or the program stopped reading) the planned one, whose received bytes must be the
+/// same; `differ` names the fault of a difference. Each exchange is announced to the watch.
+pub(crate) fn judge(
+    options: &RunOptions<'_>,
+    render: bool,
+    runs: [&'static str; 2],
+    polite: impl FnOnce() -> io::Result<Exchange>,
+    planned: impl FnOnce() -> io::Result<Exchange>,
+    differ: fn(usize) -> Fault,
+) -> (Option<Verdict>, Option<Rendered>) {
+    let broken = |error: io::Error| {
+        (
+            Some(Verdict {
+                run: Run::Encoding,
+                fault: Fault::WriterFailed {
+                    index: 0,
+                    error: error.to_string(),
+                },
+            }),
+            render.then(|| rendered(None)),
+        )
+    };
+    options.watch.run(runs[0]);
+    let reference = match polite() {
+        Ok(reference) => reference,
+        Err(e) => return broken(e),
+    };
+    if reference.stalled {
+        let verdict = Verdict {
+            run: Run::Encoding,
+            fault: Fault::StoppedReading { planned: false },
+        };
+        return (
+            Some(verdict),
+            render.then(|| rendered(Some((reference.received, Vec::new())))),
+        );
+    }
+    options.watch.run(runs[1]);
+    let got = match planned() {
+        Ok(got) => got,
+        Err(e) => return broken(e),
+    };
+    let fault = if got.stalled {
+        Some(Fault::StoppedReading { planned: true })
+    } else {
+        first_difference(&got.received, &reference.received).map(differ)
+    };
+    let verdict = fault.map(|fault| Verdict {
+        run: Run::Written,
+        fault,
+    });
+    (
+        verdict,
+        render.then(|| rendered(Some((reference.received, got.received)))),
+    )
+}
+
 /// A report's runs: only the two exchanges' bytes, when there were two.
-pub(crate) fn rendered(answers: Option<(Vec<u8>, Vec<u8>)>) -> Rendered {
+fn rendered(answers: Option<(Vec<u8>, Vec<u8>)>) -> Rendered {
     Rendered {
         answers,
         ..not_run()
