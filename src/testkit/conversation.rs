@@ -80,10 +80,10 @@ impl Server {
     /// A program the check starts, and starts again when a case made it exit. It serves one
     /// connection after another: each case connects to it twice, and each start once more,
     /// with no bytes, to see it listening. An argument `{port}` (or one containing it)
-    /// becomes a free port on `127.0.0.1`, also given in the
-    /// environment variable `PORT`; a program that takes no port prints its address (a line
-    /// ending in `HOST:PORT`, as `listening on 127.0.0.1:PORT`, within 3 s and the first 64
-    /// lines). It is killed when the check is dropped.
+    /// becomes a free port on `127.0.0.1`, also given in the environment variable `PORT`; a
+    /// program that takes no port prints its address (a line ending in `HOST:PORT`, as
+    /// `listening on 127.0.0.1:PORT`, within 3 s and the first 64 lines). It is killed when
+    /// the check is dropped.
     pub fn command<I, S>(program: impl Into<OsString>, args: I) -> Server
     where
         I: IntoIterator<Item = S>,

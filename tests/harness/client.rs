@@ -6,31 +6,20 @@
 //! such (in the polite exchange, and mid-message in the planned one), and one that exits or
 //! never connects is an error naming it, not a pass.
 
-use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use bytes::BytesMut;
 use lenframe::io::FrameReader;
 use lenframe::testkit::{Checker, Client, Fault, Plan, Run};
-use lenframe::Codec;
+
+use crate::{as_program, encode_word, given_port, word};
 
 /// A connection to the server, when this binary runs as a client (`PORT`, set by
 /// `Client::command`); `None` when the ignored tests below run as tests.
 fn server() -> Option<TcpStream> {
-    if !server_port_given() {
-        return None;
-    }
-    let port: u16 = std::env::var("PORT").ok()?.parse().ok()?;
+    let port = given_port()?;
     Some(TcpStream::connect(("127.0.0.1", port)).unwrap())
-}
-
-/// Whether this binary runs as a client: `PORT` set, and the argument `port-{port}` (which
-/// matches no test) given, as `this_binary_as` gives it.
-fn server_port_given() -> bool {
-    std::env::var("PORT")
-        .is_ok_and(|port| std::env::args().any(|arg| arg == format!("port-{port}")))
 }
 
 /// Prints each message on a line of its own (straight to the standard output, which the test
@@ -110,7 +99,7 @@ fn stops_reading_mid_frame() {
 #[test]
 #[ignore = "a client program for Client::command, started by the tests below"]
 fn never_connects() {
-    if server_port_given() {
+    if given_port().is_some() {
         std::thread::sleep(Duration::from_secs(20));
     }
 }
@@ -124,23 +113,10 @@ fn never_reads() {
 
 /// This test binary, run as the ignored test `name`, as the client.
 fn this_binary_as(name: &str) -> Client {
-    let args: Vec<OsString> = vec![
-        format!("client::{name}").into(),
-        "--exact".into(),
-        "--ignored".into(),
-        "--test-threads=1".into(),
-        "--quiet".into(),
-        "port-{port}".into(),
-    ];
-    Client::command(std::env::current_exe().unwrap(), args)
-}
-
-fn encode(word: &String, dst: &mut BytesMut) {
-    Codec::new().encode(word.as_bytes(), dst).unwrap();
-}
-
-fn word() -> &'static str {
-    "[a-z]{1,6}"
+    Client::command(
+        std::env::current_exe().unwrap(),
+        as_program(&format!("client::{name}")),
+    )
 }
 
 #[test]
@@ -149,7 +125,7 @@ fn a_client_that_takes_a_read_for_a_message_is_caught() {
     let shown = format!("{client:?}");
     assert!(shown.starts_with("Client::command("), "{shown}");
     assert!(shown.contains("client::a_read_is_a_message"), "{shown}");
-    let failure = Checker::for_client(client, encode, word())
+    let failure = Checker::for_client(client, encode_word, word())
         .run()
         .expect_err("caught");
     eprintln!("{failure}");
@@ -174,7 +150,7 @@ fn a_client_that_takes_a_read_for_a_message_is_caught() {
 #[test]
 fn a_client_that_reads_its_header_with_one_read_is_caught_by_a_cut_in_it() {
     let client = this_binary_as("one_read_for_the_header");
-    let failure = Checker::for_client(client, encode, word())
+    let failure = Checker::for_client(client, encode_word, word())
         .run()
         .expect_err("caught");
     assert_eq!(failure.messages.len(), 1, "{failure}");
@@ -198,8 +174,12 @@ fn a_client_that_reads_its_header_with_one_read_is_caught_by_a_cut_in_it() {
 
 #[test]
 fn a_client_that_stops_reading_mid_message_is_reported_in_the_planned_run() {
-    let checker = Checker::for_client(this_binary_as("stops_reading_mid_frame"), encode, word())
-        .shrink_steps(0);
+    let checker = Checker::for_client(
+        this_binary_as("stops_reading_mid_frame"),
+        encode_word,
+        word(),
+    )
+    .shrink_steps(0);
     let failure = checker
         .check(&["hello".to_owned()], &Plan::at(&[2]))
         .expect_err("caught");
@@ -212,7 +192,7 @@ fn a_client_that_stops_reading_mid_message_is_reported_in_the_planned_run() {
 
 #[test]
 fn a_client_that_frames_its_messages_passes() {
-    Checker::for_client(this_binary_as("framed"), encode, word())
+    Checker::for_client(this_binary_as("framed"), encode_word, word())
         .cases(8)
         .assert();
 }
@@ -220,7 +200,7 @@ fn a_client_that_frames_its_messages_passes() {
 #[test]
 fn a_client_that_stops_reading_is_reported() {
     let checker =
-        Checker::for_client(this_binary_as("never_reads"), encode, word()).shrink_steps(0);
+        Checker::for_client(this_binary_as("never_reads"), encode_word, word()).shrink_steps(0);
     let failure = checker
         .check(&["hello".to_owned()], &Plan::default())
         .expect_err("caught");
@@ -245,7 +225,7 @@ fn a_client_that_stops_reading_is_reported() {
 
 #[test]
 fn a_client_that_never_connects_is_an_error_naming_it() {
-    let failure = Checker::for_client(this_binary_as("no_such_test"), encode, word())
+    let failure = Checker::for_client(this_binary_as("no_such_test"), encode_word, word())
         .check(&["a".to_owned()], &Plan::default())
         .expect_err("it exits at once");
     assert_eq!(failure.run, Run::Encoding, "{failure}");
@@ -253,7 +233,7 @@ fn a_client_that_never_connects_is_an_error_naming_it() {
         failure.to_string().contains("exited before it connected"),
         "{failure}"
     );
-    let failure = Checker::for_client(this_binary_as("never_connects"), encode, word())
+    let failure = Checker::for_client(this_binary_as("never_connects"), encode_word, word())
         .check(&["a".to_owned()], &Plan::default())
         .expect_err("it runs and never connects");
     assert!(

@@ -13,10 +13,10 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 use std::time::Duration;
 
-use bytes::BytesMut;
 use lenframe::io::{FrameReader, FrameWriter};
 use lenframe::testkit::{Checker, Fault, Plan, Proxy, Run, Server};
-use lenframe::Codec;
+
+use crate::{as_program, encode_word, given_port, word};
 
 /// Serves every connection on a thread with `serve`, forever.
 fn spawn_server(serve: fn(TcpStream)) -> SocketAddr {
@@ -91,18 +91,10 @@ fn stops_reading_mid_frame(mut conn: TcpStream) {
     thread::sleep(Duration::from_secs(10));
 }
 
-fn encode(word: &String, dst: &mut BytesMut) {
-    Codec::new().encode(word.as_bytes(), dst).unwrap();
-}
-
-fn word() -> &'static str {
-    "[a-z]{1,6}"
-}
-
 #[test]
 fn a_server_that_takes_a_read_for_a_message_is_caught() {
     let server = Server::at(spawn_server(one_read_one_message));
-    let failure = Checker::for_server(server, encode, word())
+    let failure = Checker::for_server(server, encode_word, word())
         .run()
         .expect_err("caught");
     eprintln!("{failure}");
@@ -129,7 +121,7 @@ fn a_server_that_takes_a_read_for_a_message_is_caught() {
 #[test]
 fn a_server_that_frames_its_messages_passes() {
     let server = Server::at(spawn_server(framed));
-    Checker::for_server(server, encode, word())
+    Checker::for_server(server, encode_word, word())
         .cases(16)
         .assert();
 }
@@ -137,7 +129,7 @@ fn a_server_that_frames_its_messages_passes() {
 #[test]
 fn a_server_that_stops_reading_is_reported() {
     let server = Server::at(spawn_server(never_reads));
-    let checker = Checker::for_server(server, encode, word()).shrink_steps(0);
+    let checker = Checker::for_server(server, encode_word, word()).shrink_steps(0);
     let failure = checker
         .check(&["hello".to_owned()], &Plan::default())
         .expect_err("caught");
@@ -162,7 +154,7 @@ fn a_server_that_stops_reading_is_reported() {
 #[test]
 fn a_server_that_stops_reading_mid_message_is_reported_in_the_planned_run() {
     let server = Server::at(spawn_server(stops_reading_mid_frame));
-    let checker = Checker::for_server(server, encode, word()).shrink_steps(0);
+    let checker = Checker::for_server(server, encode_word, word()).shrink_steps(0);
     let failure = checker
         .check(&["hello".to_owned()], &Plan::at(&[2]))
         .expect_err("caught");
@@ -179,7 +171,7 @@ fn a_server_that_is_not_there_is_an_error_not_a_pass() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let failure = Checker::for_server(Server::at(gone), encode, word())
+    let failure = Checker::for_server(Server::at(gone), encode_word, word())
         .check(&["a".to_owned()], &Plan::default())
         .expect_err("nothing listens");
     assert_eq!(failure.run, Run::Encoding, "{failure}");
@@ -232,15 +224,6 @@ fn the_proxy_closes_a_direction_at_the_truncation_point() {
     client.write_all(b"hello").unwrap();
     assert_eq!(recorder.join().unwrap(), b"hel");
     drop(client);
-}
-
-/// The port a server program was given, when this binary runs as one (`PORT`, set by
-/// `Server::command`); `None` when the ignored tests below run as tests.
-fn given_port() -> Option<u16> {
-    let port = std::env::var("PORT").ok()?;
-    // Only as started below: the argument `port-{port}`, which matches no test.
-    let marked = std::env::args().any(|arg| arg == format!("port-{port}"));
-    port.parse().ok().filter(|_| marked)
 }
 
 /// Serves framed messages on `PORT` (and writes the port to the file named by the last
@@ -308,16 +291,9 @@ fn sleep_without_listening() {
     }
 }
 
-/// This test binary, run as the ignored test `name`: `{port}` (a filter that matches no test)
-/// makes `Server::command` give it a port; `extra` are more such filters.
+/// This test binary, run as the ignored test `name`; `extra` are more arguments.
 fn this_binary_running(name: &str, extra: &[&str]) -> Server {
-    let mut args: Vec<OsString> = vec![
-        format!("conversation::{name}").into(),
-        "--exact".into(),
-        "--ignored".into(),
-        "--test-threads=1".into(),
-        "port-{port}".into(),
-    ];
+    let mut args = as_program(&format!("conversation::{name}"));
     args.extend(extra.iter().map(OsString::from));
     Server::command(std::env::current_exe().unwrap(), args)
 }
@@ -330,7 +306,7 @@ fn a_server_program_given_a_port_is_checked_and_killed_when_the_check_is_dropped
     let shown = format!("{server:?}");
     assert!(shown.starts_with("Server::command("), "{shown}");
     assert!(shown.contains("port-{port}"), "{shown}");
-    let checker = Checker::for_server(server, encode, word()).cases(4);
+    let checker = Checker::for_server(server, encode_word, word()).cases(4);
     checker.assert();
     let port: u16 = std::fs::read_to_string(&port_file)
         .unwrap()
@@ -357,7 +333,7 @@ fn a_server_program_that_prints_its_address_after_a_banner_is_found() {
             "print-address",
         ],
     );
-    Checker::for_server(server, encode, word())
+    Checker::for_server(server, encode_word, word())
         .cases(4)
         .assert();
 }
@@ -365,7 +341,7 @@ fn a_server_program_that_prints_its_address_after_a_banner_is_found() {
 #[test]
 fn a_server_program_that_a_case_made_exit_is_started_again_for_the_next() {
     let server = this_binary_running("serve_framed", &[]);
-    let checker = Checker::for_server(server, encode, word()).shrink_steps(0);
+    let checker = Checker::for_server(server, encode_word, word()).shrink_steps(0);
     checker
         .check(&["hello".to_owned()], &Plan::at(&[2]))
         .unwrap();
@@ -384,14 +360,14 @@ fn a_server_program_that_a_case_made_exit_is_started_again_for_the_next() {
 #[test]
 fn a_server_program_that_exits_or_never_listens_is_an_error_naming_it() {
     let exits = this_binary_running("no_such_test", &[]);
-    let failure = Checker::for_server(exits, encode, word())
+    let failure = Checker::for_server(exits, encode_word, word())
         .check(&["a".to_owned()], &Plan::default())
         .expect_err("the program exited");
     assert_eq!(failure.run, Run::Encoding, "{failure}");
     assert!(failure.to_string().contains("exited"), "{failure}");
 
     let unaddressed = Server::command(std::env::current_exe().unwrap(), ["no_such_test"]);
-    let failure = Checker::for_server(unaddressed, encode, word())
+    let failure = Checker::for_server(unaddressed, encode_word, word())
         .check(&["a".to_owned()], &Plan::default())
         .expect_err("no port given, no address printed");
     assert!(
@@ -402,7 +378,7 @@ fn a_server_program_that_exits_or_never_listens_is_an_error_naming_it() {
     );
 
     let silent = this_binary_running("sleep_without_listening", &[]);
-    let failure = Checker::for_server(silent, encode, word())
+    let failure = Checker::for_server(silent, encode_word, word())
         .check(&["a".to_owned()], &Plan::default())
         .expect_err("the program never listens");
     assert!(

@@ -38,9 +38,45 @@ mod slice_parsers;
 mod watch;
 mod write_side;
 
+use std::ffi::OsString;
 use std::panic::{self, AssertUnwindSafe};
 
+use bytes::BytesMut;
 use lenframe::testkit::Checker;
+use lenframe::Codec;
+
+/// The arguments that run this test binary as a program for `Server::command` or
+/// `Client::command`: only the ignored test `test` runs, and `port-{port}`, a filter that
+/// matches no test, carries the port and marks the run (see [`given_port`]).
+fn as_program(test: &str) -> Vec<OsString> {
+    [
+        test,
+        "--exact",
+        "--ignored",
+        "--test-threads=1",
+        "--quiet",
+        "port-{port}",
+    ]
+    .map(OsString::from)
+    .to_vec()
+}
+
+/// The port this binary was given when it runs as a program started with [`as_program`]
+/// (`PORT`, and the argument `port-PORT`); `None` when its ignored tests run as tests.
+fn given_port() -> Option<u16> {
+    let port = std::env::var("PORT").ok()?;
+    let marked = std::env::args().any(|arg| arg == format!("port-{port}"));
+    port.parse().ok().filter(|_| marked)
+}
+
+/// Words behind lenframe's default header: the messages of the server and client checks.
+fn encode_word(word: &String, dst: &mut BytesMut) {
+    Codec::new().encode(word.as_bytes(), dst).unwrap();
+}
+
+fn word() -> &'static str {
+    "[a-z]{1,6}"
+}
 
 /// The report `checker.fuzz(input)` panics with, or `None` when the input passes.
 fn fuzz_report<M: std::fmt::Debug + 'static>(checker: &Checker<M>, input: &[u8]) -> Option<String> {
